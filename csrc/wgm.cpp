@@ -1,0 +1,21 @@
+// Operator schemas of wgm_kernels. Device kernels live in csrc/cpu/ and csrc/cuda/; autograd and fake
+// (meta) implementations are registered from Python (wgm_kernels/ops.py).
+#include <Python.h>
+#include <torch/library.h>
+
+// An empty module so that `import wgm_kernels._C` loads this library and runs the registrations.
+extern "C" PyObject* PyInit__C(void) {
+  static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_C", nullptr, -1, nullptr};
+  return PyModule_Create(&def);
+}
+
+TORCH_LIBRARY(wgm_kernels, m) {
+  // T(x; u, v)[b] = sum_c [ sum_edges w_ij (u_i - u_j)(v_i - v_j)(x_i/d_i + x_j/d_j)/2
+  //                         + alpha (sum_i u_i)(sum_i v_i) ]        (eq. 1.8, Theorem 1.A.1)
+  m.def("trilinear(Tensor x, Tensor u, Tensor v, int[] dy, int[] dx, float[] weight, bool volume, "
+        "float alpha) -> Tensor");
+  // The three partial derivatives of T scaled by grad_out[b], in one pass:
+  //   grad_x = g E(u, v),  grad_u = g (L(x) v + alpha 1 1^T v),  grad_v = g (L(x) u + alpha 1 1^T u).
+  m.def("trilinear_backward(Tensor grad_out, Tensor x, Tensor u, Tensor v, int[] dy, int[] dx, "
+        "float[] weight, bool volume, float alpha) -> (Tensor, Tensor, Tensor)");
+}
