@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import warnings
 
+import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
+
 HAS_EXT = False
 EXT_ERROR: str | None = None
 

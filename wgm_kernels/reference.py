@@ -9,14 +9,15 @@ Two formulations:
 * :func:`trilinear_conv` — Algorithm 1 as written: kernels K_O (+1/−1) and M_O (½/½) applied as one
   convolution each, then entry-wise products and a sum. The baseline the benchmarks compare against.
 
-Shapes: x, u, v (B, C, H, W); result (B,). float16/bfloat16 are computed in float32 and cast back.
+Shapes: x, u, v (B, C, H, W); result (B,). float16/bfloat16 inputs are computed in float32 and the result
+stays float32 (with volume normalization x_i/d_i grows like H·W, which overflows float16).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from .stencil import Stencil, inverse_volume
+from .stencil import Stencil, inverse_volume, pair_slices
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 
@@ -29,18 +30,10 @@ def _alpha_term(u: torch.Tensor, v: torch.Tensor, alpha: float) -> torch.Tensor:
     return alpha * (u.sum((2, 3)) * v.sum((2, 3))).sum(1)
 
 
-def pair_slices(dy: int, dx: int, H: int, W: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
-    """Index windows of i and j = i + (dy, dx) over all pixel pairs with both ends in the image."""
-    si = (slice(max(0, -dy), H - max(0, dy)), slice(max(0, -dx), W - max(0, dx)))
-    sj = (slice(max(0, dy), H - max(0, -dy)), slice(max(0, dx), W - max(0, -dx)))
-    return si, sj
-
-
 def trilinear_shift(x: torch.Tensor, u: torch.Tensor, v: torch.Tensor, st: Stencil, volume: bool,
                     alpha: float) -> torch.Tensor:
     """T(x; u, v) by sliced differences, one neighbour relation at a time (eq. 1.8)."""
-    out_dtype = x.dtype
-    acc = _acc_dtype(out_dtype)
+    acc = _acc_dtype(x.dtype)
     x, u, v = x.to(acc), u.to(acc), v.to(acc)
     B, C, H, W = x.shape
     xd = x * inverse_volume(st, H, W, volume, dtype=acc, device=x.device)
@@ -53,7 +46,7 @@ def trilinear_shift(x: torch.Tensor, u: torch.Tensor, v: torch.Tensor, st: Stenc
     total = 0.5 * total
     if alpha:
         total = total + _alpha_term(u, v, alpha)
-    return total.to(out_dtype)
+    return total
 
 
 def conv_kernels(st: Stencil, dtype, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,8 +72,7 @@ def edge_mask(st: Stencil, H: int, W: int, dtype, device) -> torch.Tensor:
 def trilinear_conv(x: torch.Tensor, u: torch.Tensor, v: torch.Tensor, st: Stencil, volume: bool,
                    alpha: float) -> torch.Tensor:
     """T(x; u, v) by Algorithm 1: H = K_O(u) ⊙ K_O(v), V = M_O(x/d), sum(H ⊙ V) over relations and pixels."""
-    out_dtype = x.dtype
-    acc = _acc_dtype(out_dtype)
+    acc = _acc_dtype(x.dtype)
     x, u, v = x.to(acc), u.to(acc), v.to(acc)
     B, C, H, W = x.shape
     K, M = conv_kernels(st, acc, x.device)
@@ -94,4 +86,4 @@ def trilinear_conv(x: torch.Tensor, u: torch.Tensor, v: torch.Tensor, st: Stenci
     total = Wt.sum((1, 2, 3)).reshape(B, C).sum(1)
     if alpha:
         total = total + _alpha_term(u, v, alpha)
-    return total.to(out_dtype)
+    return total

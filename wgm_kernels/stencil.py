@@ -7,7 +7,6 @@ O_1 ... O_d of Algorithm 1.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -72,7 +71,6 @@ class Stencil:
         return sum(max(H - abs(dy), 0) * max(W - abs(dx), 0) for dy, dx in self.offsets)
 
 
-@functools.lru_cache(maxsize=256)
 def _named(stencil: str, radius: int, weight: str) -> Stencil:
     inside = {
         "square": lambda dy, dx: max(abs(dy), abs(dx)) <= radius,
@@ -114,6 +112,14 @@ def check_degree(degree: str) -> bool:
     return degree == "volume"
 
 
+def pair_slices(dy: int, dx: int, H: int, W: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Index windows of i and j = i + (dy, dx) over all pixel pairs with both ends in the image."""
+    ny, nx = max(H - abs(dy), 0), max(W - abs(dx), 0)  # clamp: a negative stop would wrap around
+    yi, xi = max(0, -dy), max(0, -dx)
+    yj, xj = max(0, dy), max(0, dx)
+    return (slice(yi, yi + ny), slice(xi, xi + nx)), (slice(yj, yj + ny), slice(xj, xj + nx))
+
+
 def inverse_volume(st: Stencil, H: int, W: int, volume: bool, *, dtype=torch.float64, device=None) -> torch.Tensor:
     """1/d_i on the H×W grid (Section 1.2.5): d_i = deg_i / Σ_k deg_k, deg_i = Σ_j ω_ij over in-image
     neighbours. Isolated pixels get 0 (they touch no edge). ``volume=False`` gives all ones. Shape (H, W)."""
@@ -121,8 +127,9 @@ def inverse_volume(st: Stencil, H: int, W: int, volume: bool, *, dtype=torch.flo
         return torch.ones(H, W, dtype=dtype, device=device)
     deg = torch.zeros(H, W, dtype=torch.float64)
     for (dy, dx), w in zip(st.offsets, st.weights):
-        for sy, sx in ((dy, dx), (-dy, -dx)):
-            deg[max(0, -sy) : H - max(0, sy), max(0, -sx) : W - max(0, sx)] += w
+        si, sj = pair_slices(dy, dx, H, W)
+        deg[si] += w  # i has neighbour i + (dy, dx)
+        deg[sj] += w  # j has neighbour j - (dy, dx)
     total = deg.sum()
     inv = torch.where(deg > 0, total / deg.clamp_min(1e-300), torch.zeros((), dtype=torch.float64))
     return inv.to(dtype=dtype, device=device)

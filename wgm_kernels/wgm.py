@@ -54,10 +54,10 @@ def wasserstein_grad_norm_sq(
         degree: ``"volume"`` (d_i = deg_i/Σdeg, the thesis) or ``"none"`` (d_i = 1).
         alpha: α ≥ 0 of the un-normalized-mass term (Theorem 1.A.1).
         backend: ``"auto"``, ``"reference"``, ``"conv"``, ``"cpp"`` (see :func:`available_backends`).
-        validate: check for NaN/Inf and negative mass (O(N), one host sync).
+        validate: check for NaN/Inf and negative mass (O(N), one host sync; skipped inside torch.compile).
 
     Returns:
-        (B,) tensor of x's dtype. Differentiable in x and grad, to any order (a critic's penalty is
+        (B,) tensor of x's dtype (float32 for float16/bfloat16 inputs). Differentiable in x and grad, to any order (a critic's penalty is
         differentiated through its input gradient).
     """
     x, grad = check_images(x, grad, validate=validate)
