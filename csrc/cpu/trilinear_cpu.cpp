@@ -25,6 +25,13 @@ void check_inputs(const at::Tensor& x, const at::Tensor& u, const at::Tensor& v)
               "wgm_kernels: CPU kernel called with a non-CPU tensor");
 }
 
+// Planes per parallel task: small images run inline, since waking the thread pool costs more than the
+// stencil sums (and under CPU contention an OpenMP barrier can cost milliseconds).
+int64_t grain_size(const Stencil& st, int64_t HW) {
+  const int64_t work = std::max<int64_t>(1, HW * std::max<int64_t>(1, st.size()));
+  return std::max<int64_t>(1, (int64_t(1) << 15) / work);
+}
+
 // Sum of a plane, accumulated in double.
 template <typename scalar_t>
 double plane_sum(const scalar_t* p, int64_t n) {
@@ -43,7 +50,7 @@ void forward_kernel(const at::Tensor& x, const at::Tensor& u, const at::Tensor& 
   const scalar_t* V = v.data_ptr<scalar_t>();
   std::vector<double> per_plane(static_cast<size_t>(B * C), 0.0);
 
-  at::parallel_for(0, B * C, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, B * C, grain_size(st, HW), [&](int64_t begin, int64_t end) {
     std::vector<scalar_t> xd(static_cast<size_t>(HW));  // x_i / d_i of this plane
     for (int64_t p = begin; p < end; ++p) {
       const scalar_t* xp = X + p * HW;
@@ -99,7 +106,7 @@ void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::
   scalar_t* GU = gu.data_ptr<scalar_t>();
   scalar_t* GV = gv.data_ptr<scalar_t>();
 
-  at::parallel_for(0, B * C, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, B * C, grain_size(st, HW), [&](int64_t begin, int64_t end) {
     std::vector<scalar_t> xd(static_cast<size_t>(HW));
     for (int64_t p = begin; p < end; ++p) {
       const scalar_t* xp = X + p * HW;
