@@ -19,6 +19,15 @@ from .stencil import Stencil, check_degree, make_stencil
 from .validation import check_alpha, check_images, check_same, check_stencil_fits
 
 
+def _dispatch(x, u, v, stencil, radius, weight, degree, alpha, backend) -> torch.Tensor:
+    """Checks the metric's parameters and runs the backend's trilinear form on checked (B, C, H, W) tensors."""
+    st = make_stencil(stencil, radius, weight)
+    volume = check_degree(degree)
+    alpha = check_alpha(alpha)
+    check_stencil_fits(st, x.shape[-2], x.shape[-1])
+    return resolve(backend, x)(x, u, v, st, volume, alpha)
+
+
 def trilinear_form(
     x: torch.Tensor, u: torch.Tensor, v: torch.Tensor, *, stencil: str | Stencil = "square", radius: int = 1,
     weight: str = "uniform", degree: str = "volume", alpha: float = 0.0, backend: str = "auto",
@@ -31,11 +40,7 @@ def trilinear_form(
     x, u = check_images(x, u, validate=validate)
     _, v = check_images(x, v, validate=validate)
     check_same(u, v, "u", "v")
-    st = make_stencil(stencil, radius, weight)
-    volume = check_degree(degree)
-    alpha = check_alpha(alpha)
-    check_stencil_fits(st, x.shape[-2], x.shape[-1])
-    return resolve(backend, x)(x, u, v, st, volume, alpha)
+    return _dispatch(x, u, v, stencil, radius, weight, degree, alpha, backend)
 
 
 def wasserstein_grad_norm_sq(
@@ -61,11 +66,7 @@ def wasserstein_grad_norm_sq(
         differentiated through its input gradient).
     """
     x, grad = check_images(x, grad, validate=validate)
-    st = make_stencil(stencil, radius, weight)
-    volume = check_degree(degree)
-    alpha = check_alpha(alpha)
-    check_stencil_fits(st, x.shape[-2], x.shape[-1])
-    return resolve(backend, x)(x, grad, grad, st, volume, alpha)
+    return _dispatch(x, grad, grad, stencil, radius, weight, degree, alpha, backend)
 
 
 def safe_sqrt(s: torch.Tensor) -> torch.Tensor:
