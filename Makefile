@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast bench venv build clean
+.PHONY: demo test bench gpu-check venv build clean
 
 demo: build
 	$(PY) -m wgm_kernels.demo
@@ -21,6 +21,10 @@ test: build $(VENV)/.test-deps
 
 bench: build $(VENV)/.test-deps
 	$(PY) -m pytest bench -q --benchmark-columns=median,iqr,rounds --benchmark-sort=name
+
+# On a CUDA machine: builds for sm_90, runs the CUDA tests and GPU benchmarks, writes JSON to $(OUT).
+gpu-check:
+	bench/gpu/run.sh $${OUT:-bench/gpu/out}
 
 venv: $(VENV)/.base
 

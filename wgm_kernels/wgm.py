@@ -58,7 +58,8 @@ def wasserstein_grad_norm_sq(
         weight: ``"uniform"`` (ω = 1) or ``"inverse_square"`` (ω = 1/(dy²+dx²)).
         degree: ``"volume"`` (d_i = deg_i/Σdeg, the thesis) or ``"none"`` (d_i = 1).
         alpha: α ≥ 0 of the un-normalized-mass term (Theorem 1.A.1).
-        backend: ``"auto"``, ``"reference"``, ``"conv"``, ``"cpp"`` (see :func:`available_backends`).
+        backend: ``"auto"``, ``"reference"``, ``"conv"``, ``"cpp"``, ``"triton"``, ``"cuda"`` (see
+            :func:`available_backends`).
         validate: check for NaN/Inf and negative mass (O(N), one host sync; skipped inside torch.compile).
 
     Returns:
