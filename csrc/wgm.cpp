@@ -18,4 +18,10 @@ TORCH_LIBRARY(wgm_kernels, m) {
   //   grad_x = g E(u, v),  grad_u = g (L(x) v + alpha 1 1^T v),  grad_v = g (L(x) u + alpha 1 1^T u).
   m.def("trilinear_backward(Tensor grad_out, Tensor x, Tensor u, Tensor v, int[] dy, int[] dx, "
         "float[] weight, bool volume, float alpha) -> (Tensor, Tensor, Tensor)");
+  // The norm Q(x; g) = T(x; g, g) (eq. 1.8) and its backward, which writes grad_x = G E(g, g) and
+  // grad_g = 2G (L(x) g + alpha 1 1^T g) in one pass (through the pair above autograd would write grad_u and
+  // grad_v separately and add them).
+  m.def("norm_sq(Tensor x, Tensor g, int[] dy, int[] dx, float[] weight, bool volume, float alpha) -> Tensor");
+  m.def("norm_sq_backward(Tensor grad_out, Tensor x, Tensor g, int[] dy, int[] dx, float[] weight, "
+        "bool volume, float alpha) -> (Tensor, Tensor)");
 }

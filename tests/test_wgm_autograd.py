@@ -39,10 +39,14 @@ def test_gradcheck_gradgradcheck_trilinear(backend):
 
 
 def _derivatives(backend, x, u, v, cfg):
-    """First, second and third directional derivatives of T(x; u, v) along fixed directions."""
+    """First, second and third directional derivatives of T(x; u, v) along fixed directions
+    (the norm's quadratic op pair when u is v)."""
     gen = torch.Generator().manual_seed(3)
     w = torch.randn(x.shape[0], generator=gen, dtype=x.dtype)
-    t = W.trilinear_form(x, u, v, backend=backend, **cfg)
+    if u is v:
+        t = W.wasserstein_grad_norm_sq(x, u, backend=backend, **cfg)
+    else:
+        t = W.trilinear_form(x, u, v, backend=backend, **cfg)
     g1 = torch.autograd.grad((t * w).sum(), (x, u, v), create_graph=True)
     dirs = [torch.randn(x.shape, generator=gen, dtype=x.dtype) for _ in range(3)]
     s2 = sum((a * d).sum() for a, d in zip(g1, dirs))
@@ -54,8 +58,11 @@ def _derivatives(backend, x, u, v, cfg):
 
 @pytest.mark.skipif("cpp" not in BACKENDS, reason="native extension not built")
 @pytest.mark.parametrize("cfg", range(len(CONFIGS)))
-def test_cpp_derivatives_match_reference_autograd(cfg):
+@pytest.mark.parametrize("form", ["trilinear", "norm"])
+def test_cpp_derivatives_match_reference_autograd(cfg, form):
     x, u, v = _inputs(shape=(3, 2, 7, 5), seed=11 + cfg)
+    if form == "norm":
+        v = u
     ref = _derivatives("reference", x, u, v, CONFIGS[cfg])
     got = _derivatives("cpp", x, u, v, CONFIGS[cfg])
     torch.testing.assert_close(got[0], ref[0], rtol=1e-12, atol=1e-12)

@@ -18,7 +18,8 @@ def _args(dtype=torch.float64, alpha=0.3, seed=0):
 
 
 def test_ops_are_registered():
-    assert hasattr(torch.ops.wgm_kernels, "trilinear") and hasattr(torch.ops.wgm_kernels, "trilinear_backward")
+    for name in ("trilinear", "trilinear_backward", "norm_sq", "norm_sq_backward"):
+        assert hasattr(torch.ops.wgm_kernels, name)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -31,6 +32,14 @@ def test_opcheck_backward(dtype):
     x, u, v, *rest = _args(dtype)
     g = torch.randn(2, dtype=dtype, requires_grad=True)
     torch.library.opcheck(torch.ops.wgm_kernels.trilinear_backward.default, (g, x, u, v, *rest))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_opcheck_norm_pair(dtype):
+    x, g, _, *rest = _args(dtype)
+    torch.library.opcheck(torch.ops.wgm_kernels.norm_sq.default, (x, g, *rest))
+    go = torch.randn(2, dtype=dtype, requires_grad=True)
+    torch.library.opcheck(torch.ops.wgm_kernels.norm_sq_backward.default, (go, x, g, *rest))
 
 
 def test_compile_fullgraph_public_api():

@@ -76,12 +76,67 @@ def register_trilinear_autograd(fwd: str, bwd: str) -> None:
     torch.library.register_autograd(bwd, _trilinear_backward_grad, setup_context=_setup)
 
 
+def register_norm_autograd(fwd: str, bwd: str, tri_fwd: str, tri_bwd: str) -> None:
+    """Fake implementations and autograd for a quadratic pair Q(x; g) = T(x; g, g) with the schemas of
+    ``wgm_kernels::norm_sq`` / ``norm_sq_backward``, whose backward gives (grad_x, grad_g) in one pass.
+
+    Higher orders reuse the trilinear pair ``tri_fwd``/``tri_bwd``: for cotangents (a, p) of
+    (G E(g, g), 2G (L(x) g + α11ᵀg)),
+        ⟨a, G E(g, g)⟩ + ⟨p, 2G (L(x)g + α11ᵀg)⟩ = G [T₀(a; g, g) + 2 T(x; p, g)],
+    so ∂/∂G = T₀(a; g, g) + 2T(x; p, g), ∂/∂x = 2G E(p, g), ∂/∂g = 2G L(a) g + 2G (L(x) p + α11ᵀp).
+    """
+    op = lambda name: getattr(getattr(torch.ops, name.partition("::")[0]), name.partition("::")[2])
+    _norm_bwd, _tri, _tri_bwd = op(bwd), op(tri_fwd), op(tri_bwd)
+
+    @torch.library.register_fake(fwd)
+    def _norm_fake(x, g, dy, dx, weight, volume, alpha):
+        torch._check(x.dim() == 4, lambda: "wgm_kernels: x must be 4-D")
+        return x.new_empty(x.shape[0])
+
+    @torch.library.register_fake(bwd)
+    def _norm_backward_fake(grad_out, x, g, dy, dx, weight, volume, alpha):
+        return x.new_empty(x.shape), x.new_empty(x.shape)
+
+    def _setup(ctx, inputs, output):
+        *tensors, dy, dx, weight, volume, alpha = inputs
+        ctx.save_for_backward(*tensors)
+        ctx.params = (dy, dx, weight, volume, alpha)
+
+    def _norm_grad(ctx, G):
+        x, g = ctx.saved_tensors
+        gx, gg = _norm_bwd(G.contiguous(), x, g, *ctx.params)
+        return gx, gg, None, None, None, None, None
+
+    def _norm_backward_grad(ctx, a, p):
+        G, x, g = ctx.saved_tensors
+        dy, dx, weight, volume, alpha = ctx.params
+        d_G, d_x, d_g = torch.zeros_like(G), torch.zeros_like(x), torch.zeros_like(g)
+        G2 = 2 * G
+        if a is not None:  # a pairs with G E(g, g) = G ∂T₀(a; g, g)/∂a
+            a = a.contiguous()
+            d_G = d_G + _tri(a, g, g, dy, dx, weight, volume, 0.0)
+            d_g = d_g + _tri_bwd(G2, a, g, g, dy, dx, weight, volume, 0.0)[1]  # 2G L(a) g
+        if p is not None:  # p pairs with 2G (L(x) g + α11ᵀg) = 2G ∂T(x; p, g)/∂p
+            p = p.contiguous()
+            d_G = d_G + 2 * _tri(x, p, g, dy, dx, weight, volume, alpha)
+            e_pg, _, lx_p = _tri_bwd(G2, x, p, g, dy, dx, weight, volume, alpha)
+            d_x, d_g = d_x + e_pg, d_g + lx_p
+        return d_G, d_x, d_g, None, None, None, None, None
+
+    torch.library.register_autograd(fwd, _norm_grad, setup_context=_setup)
+    torch.library.register_autograd(bwd, _norm_backward_grad, setup_context=_setup)
+
+
 if HAS_EXT:
     register_trilinear_autograd("wgm_kernels::trilinear", "wgm_kernels::trilinear_backward")
+    register_norm_autograd("wgm_kernels::norm_sq", "wgm_kernels::norm_sq_backward",
+                           "wgm_kernels::trilinear", "wgm_kernels::trilinear_backward")
 
 
 def trilinear_native(x, u, v, st, volume: bool, alpha: float) -> torch.Tensor:
-    """T(x; u, v) through the native op of the tensors' device; x, u, v (B, C, H, W) -> (B,)."""
-    return torch.ops.wgm_kernels.trilinear(
-        x.contiguous(), u.contiguous(), v.contiguous(), st.dy, st.dx, list(st.weights), volume, alpha
-    )
+    """T(x; u, v) through the native ops of the tensors' device; x, u, v (B, C, H, W) -> (B,).
+    The norm (u is v) takes the quadratic pair, whose backward writes (grad_x, grad_g) in one pass."""
+    params = (st.dy, st.dx, list(st.weights), volume, alpha)
+    if u is v:
+        return torch.ops.wgm_kernels.norm_sq(x.contiguous(), u.contiguous(), *params)
+    return torch.ops.wgm_kernels.trilinear(x.contiguous(), u.contiguous(), v.contiguous(), *params)

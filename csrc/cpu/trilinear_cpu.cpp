@@ -91,8 +91,9 @@ void forward_kernel(const at::Tensor& x, const at::Tensor& u, const at::Tensor& 
 }
 
 // Gather form: every pixel k sums over all its neighbours j = k +- o, so each output is written by
-// exactly one thread and the inner loop has no scatter.
-template <typename scalar_t>
+// exactly one thread and the inner loop has no scatter. SYM (u is v, the norm): gv is not written and
+// gu receives grad_g = 2 G (L(x) g + alpha 1 1^T g).
+template <typename scalar_t, bool SYM>
 void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& u,
                      const at::Tensor& v, const Stencil& st, bool volume, double alpha, at::Tensor& gx,
                      at::Tensor& gu, at::Tensor& gv) {
@@ -104,7 +105,7 @@ void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::
   const scalar_t* G = grad_out.data_ptr<scalar_t>();
   scalar_t* GX = gx.data_ptr<scalar_t>();
   scalar_t* GU = gu.data_ptr<scalar_t>();
-  scalar_t* GV = gv.data_ptr<scalar_t>();
+  scalar_t* GV = SYM ? nullptr : gv.data_ptr<scalar_t>();
 
   at::parallel_for(0, B * C, grain_size(st, HW), [&](int64_t begin, int64_t end) {
     std::vector<scalar_t> xd(static_cast<size_t>(HW));
@@ -114,10 +115,11 @@ void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::
       const scalar_t* vp = V + p * HW;
       scalar_t* gxp = GX + p * HW;
       scalar_t* gup = GU + p * HW;
-      scalar_t* gvp = GV + p * HW;
+      scalar_t* gvp = SYM ? nullptr : GV + p * HW;
       for (int64_t i = 0; i < HW; ++i) {
         xd[i] = xp[i] * invd[i];
-        gxp[i] = gup[i] = gvp[i] = 0;
+        gxp[i] = gup[i] = 0;
+        if (!SYM) gvp[i] = 0;
       }
       for (int64_t k = 0; k < st.size(); ++k) {
         const scalar_t w = static_cast<scalar_t>(st.w[k]);
@@ -132,6 +134,15 @@ void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::
             const scalar_t* __restrict__ mk = xd.data() + y * W;
             scalar_t* __restrict__ ox = gxp + y * W;
             scalar_t* __restrict__ ou = gup + y * W;
+            if (SYM) {
+#pragma omp simd
+              for (int64_t c = x0; c < x1; ++c) {
+                const scalar_t du = uk[c] - uk[c + shift];
+                ox[c] += w * du * du;
+                ou[c] += du * w * (mk[c] + mk[c + shift]);
+              }
+              continue;
+            }
             scalar_t* __restrict__ ov = gvp + y * W;
 #pragma omp simd
             for (int64_t c = x0; c < x1; ++c) {
@@ -149,6 +160,13 @@ void backward_kernel(const at::Tensor& grad_out, const at::Tensor& x, const at::
       const scalar_t half_g = scalar_t(0.5) * g;
       const scalar_t au = static_cast<scalar_t>(alpha != 0.0 ? alpha * plane_sum(vp, HW) : 0.0) * g;
       const scalar_t av = static_cast<scalar_t>(alpha != 0.0 ? alpha * plane_sum(up, HW) : 0.0) * g;
+      if (SYM) {
+        for (int64_t i = 0; i < HW; ++i) {
+          gxp[i] *= half_g * invd[i];
+          gup[i] = 2 * (half_g * gup[i] + au);
+        }
+        continue;
+      }
       for (int64_t i = 0; i < HW; ++i) {
         gxp[i] *= half_g * invd[i];
         gup[i] = half_g * gup[i] + au;
@@ -184,9 +202,32 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cpu(
   at::Tensor gx = at::empty_like(x), gu = at::empty_like(x), gv = at::empty_like(x);
   if (x.numel() == 0) return {gx, gu, gv};
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "wgm_trilinear_backward_cpu", [&] {
-    backward_kernel<scalar_t>(grad_out, x, u, v, st, volume, alpha, gx, gu, gv);
+    backward_kernel<scalar_t, false>(grad_out, x, u, v, st, volume, alpha, gx, gu, gv);
   });
   return {gx, gu, gv};
+}
+
+at::Tensor norm_sq_cpu(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef dy, at::IntArrayRef dx,
+                       at::ArrayRef<double> weight, bool volume, double alpha) {
+  return trilinear_cpu(x, g, g, dy, dx, weight, volume, alpha);
+}
+
+std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cpu(const at::Tensor& grad_out_, const at::Tensor& x_,
+                                                        const at::Tensor& g_, at::IntArrayRef dy,
+                                                        at::IntArrayRef dx, at::ArrayRef<double> weight,
+                                                        bool volume, double alpha) {
+  check_inputs(x_, g_, g_);
+  TORCH_CHECK(grad_out_.dim() == 1 && grad_out_.size(0) == x_.size(0),
+              "wgm_kernels: grad_out must have shape (B,), got ", grad_out_.sizes());
+  const Stencil st = make_stencil(dy, dx, weight);
+  const at::Tensor x = x_.contiguous(), g = g_.contiguous();
+  const at::Tensor grad_out = grad_out_.to(x.scalar_type()).contiguous();
+  at::Tensor gx = at::empty_like(x), gg = at::empty_like(x), unused;
+  if (x.numel() == 0) return {gx, gg};
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "wgm_norm_sq_backward_cpu", [&] {
+    backward_kernel<scalar_t, true>(grad_out, x, g, g, st, volume, alpha, gx, gg, unused);
+  });
+  return {gx, gg};
 }
 
 }  // namespace
@@ -194,6 +235,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cpu(
 TORCH_LIBRARY_IMPL(wgm_kernels, CPU, m) {
   m.impl("trilinear", &trilinear_cpu);
   m.impl("trilinear_backward", &trilinear_backward_cpu);
+  m.impl("norm_sq", &norm_sq_cpu);
+  m.impl("norm_sq_backward", &norm_sq_backward_cpu);
 }
 
 }  // namespace wgm

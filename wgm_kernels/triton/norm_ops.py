@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import torch
 
+from ..ops import register_norm_autograd
 from . import launch
 from .ops import triton_trilinear, triton_trilinear_backward  # noqa: F401  (registers the trilinear pair)
 
 FWD = "wgm_kernels::triton_norm_sq"
 BWD = "wgm_kernels::triton_norm_sq_backward"
-_tri = torch.ops.wgm_kernels.triton_trilinear
-_tri_bwd = torch.ops.wgm_kernels.triton_trilinear_backward
 
 
 @torch.library.custom_op(FWD, mutates_args=())
@@ -40,48 +39,7 @@ def triton_norm_sq_backward(grad_out: torch.Tensor, x: torch.Tensor, g: torch.Te
     return launch.trilinear_backward(grad_out, x, g, g, dy, dx, weight, volume, alpha, sym=True)
 
 
-@triton_norm_sq.register_fake
-def _(x, g, dy, dx, weight, volume, alpha):
-    torch._check(x.dim() == 4, lambda: "wgm_kernels: x must be 4-D")
-    return x.new_empty(x.shape[0])
-
-
-@triton_norm_sq_backward.register_fake
-def _(grad_out, x, g, dy, dx, weight, volume, alpha):
-    return x.new_empty(x.shape), x.new_empty(x.shape)
-
-
-def _setup(ctx, inputs, output):
-    *tensors, dy, dx, weight, volume, alpha = inputs
-    ctx.save_for_backward(*tensors)
-    ctx.params = (dy, dx, weight, volume, alpha)
-
-
-def _norm_grad(ctx, G):
-    x, g = ctx.saved_tensors
-    gx, gg = torch.ops.wgm_kernels.triton_norm_sq_backward(G.contiguous(), x, g, *ctx.params)
-    return gx, gg, None, None, None, None, None
-
-
-def _norm_backward_grad(ctx, a, p):
-    G, x, g = ctx.saved_tensors
-    dy, dx, weight, volume, alpha = ctx.params
-    d_G, d_x, d_g = torch.zeros_like(G), torch.zeros_like(x), torch.zeros_like(g)
-    G2 = 2 * G
-    if a is not None:  # a pairs with G E(g, g) = G ∂T₀(a; g, g)/∂a
-        a = a.contiguous()
-        d_G = d_G + _tri(a, g, g, dy, dx, weight, volume, 0.0)
-        d_g = d_g + _tri_bwd(G2, a, g, g, dy, dx, weight, volume, 0.0)[1]  # 2G L(a) g
-    if p is not None:  # p pairs with 2G (L(x) g + α11ᵀg) = 2G ∂T(x; p, g)/∂p
-        p = p.contiguous()
-        d_G = d_G + 2 * _tri(x, p, g, dy, dx, weight, volume, alpha)
-        e_pg, _, lx_p = _tri_bwd(G2, x, p, g, dy, dx, weight, volume, alpha)
-        d_x, d_g = d_x + e_pg, d_g + lx_p
-    return d_G, d_x, d_g, None, None, None, None, None
-
-
-triton_norm_sq.register_autograd(_norm_grad, setup_context=_setup)
-triton_norm_sq_backward.register_autograd(_norm_backward_grad, setup_context=_setup)
+register_norm_autograd(FWD, BWD, "wgm_kernels::triton_trilinear", "wgm_kernels::triton_trilinear_backward")
 
 
 def norm_sq_triton(x, g, st, volume: bool, alpha: float) -> torch.Tensor:
