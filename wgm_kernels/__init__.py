@@ -13,13 +13,15 @@ from .backends import available_backends
 from .graph import graph_wasserstein_grad_norm_sq
 from .modules import WassersteinGradNorm, WassersteinTikhonov, WGMGradientPenalty
 from .penalty import wasserstein_tikhonov, wgm_gradient_penalty
+from .ridge import RidgeLOO, dataset_derivative, ridge_loo
 from .stencil import Stencil, make_stencil
 from .wgm import trilinear_form, wasserstein_grad_norm, wasserstein_grad_norm_sq
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "HAS_EXT", "Stencil", "WGMGradientPenalty", "WassersteinGradNorm", "WassersteinTikhonov",
-    "available_backends", "graph_wasserstein_grad_norm_sq", "make_stencil", "trilinear_form",
+    "HAS_EXT", "RidgeLOO", "Stencil", "WGMGradientPenalty", "WassersteinGradNorm", "WassersteinTikhonov",
+    "available_backends", "dataset_derivative", "graph_wasserstein_grad_norm_sq", "make_stencil", "ridge_loo",
+    "trilinear_form",
     "wasserstein_grad_norm", "wasserstein_grad_norm_sq", "wasserstein_tikhonov", "wgm_gradient_penalty",
 ]
