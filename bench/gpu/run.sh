@@ -2,7 +2,7 @@
 # Prepared GPU check (issue 6): build the extension with its CUDA kernels, run the CUDA-marked tests
 # (triton + cuda vs reference, gradcheck in float64, bf16/fp16 tolerances), run the GPU benchmarks, and
 # write everything as JSON under the directory given as $1. Budget: < 8 minutes on an H200 (each step
-# has its own timeout: build 180 s, tests 180 s, benchmarks 100 s).
+# has its own timeout: build 180 s, tests 150 s, benchmarks 100 s, ridge benchmarks 40 s).
 #
 #   bench/gpu/run.sh OUT_DIR          # PYTHON=... to choose the interpreter (default: .venv/bin/python
 #                                     # if it has CUDA torch, else python3)
@@ -37,7 +37,7 @@ tail -3 "$OUT/build.log"
 
 step "CUDA tests"
 TEST_RC=0
-timeout 180 "$PYTHON" -m pytest tests/test_cuda.py -m cuda -q -p no:cacheprovider \
+timeout 150 "$PYTHON" -m pytest tests/test_cuda.py -m cuda -q -p no:cacheprovider \
   --junitxml="$OUT/cuda_tests.xml" >"$OUT/cuda_tests.log" 2>&1 || TEST_RC=$?
 tail -5 "$OUT/cuda_tests.log"
 
@@ -46,11 +46,17 @@ BENCH_RC=0
 timeout 100 "$PYTHON" bench/gpu/bench_gpu.py --out "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log"
 BENCH_RC=${PIPESTATUS[0]}
 
+step "ridge LOO and dataset derivative on CUDA (issue 3)"
+RIDGE_RC=0
+timeout 40 "$PYTHON" -m pytest bench/test_bench_ridge.py -k cuda -q -p no:cacheprovider \
+  --benchmark-json="$OUT/ridge_bench.json" >"$OUT/ridge.log" 2>&1 || RIDGE_RC=$?
+tail -15 "$OUT/ridge.log"
+
 step "summary"
-"$PYTHON" - "$OUT" "$BUILD_RC" "$TEST_RC" "$BENCH_RC" "$(( $(date +%s) - START ))" <<'EOF'
+"$PYTHON" - "$OUT" "$BUILD_RC" "$TEST_RC" "$BENCH_RC" "$RIDGE_RC" "$(( $(date +%s) - START ))" <<'EOF'
 import json, os, sys, xml.etree.ElementTree as ET
-out, build_rc, test_rc, bench_rc, secs = sys.argv[1], *map(int, sys.argv[2:])
-summary = dict(build_rc=build_rc, tests_rc=test_rc, bench_rc=bench_rc, seconds=secs)
+out, build_rc, test_rc, bench_rc, ridge_rc, secs = sys.argv[1], *map(int, sys.argv[2:])
+summary = dict(build_rc=build_rc, tests_rc=test_rc, bench_rc=bench_rc, ridge_rc=ridge_rc, seconds=secs)
 try:
     suite = ET.parse(os.path.join(out, "cuda_tests.xml")).getroot()
     suite = suite if suite.tag == "testsuite" else suite[0]
@@ -67,4 +73,4 @@ except Exception as exc:
 json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=1)
 print(json.dumps(summary, indent=1))
 EOF
-[[ $BUILD_RC -eq 0 && $TEST_RC -eq 0 && $BENCH_RC -eq 0 ]]
+[[ $BUILD_RC -eq 0 && $TEST_RC -eq 0 && $BENCH_RC -eq 0 && $RIDGE_RC -eq 0 ]]
