@@ -1,4 +1,5 @@
-"""wgm_kernels: Wasserstein-2 ground-metric gradient norms (Dukler 2021, Chapter 1) for PyTorch.
+"""wgm_kernels: kernels for Dukler (2021): Wasserstein-2 ground-metric gradient norms (Chapter 1) and
+weighted-ridge leave-one-out solves with the DIVA dataset derivative (Chapter 2).
 
 Public API::
 
@@ -7,6 +8,7 @@ Public API::
     wgm_gradient_penalty, wasserstein_tikhonov                        # Algorithm 2, eq. 1.21
     WassersteinGradNorm, WGMGradientPenalty, WassersteinTikhonov      # nn.Module wrappers
     Stencil, make_stencil, available_backends
+    ridge_loo, RidgeLOO, dataset_derivative                           # Chapter 2, eqs. 2.6-2.12
 """
 from ._ext import HAS_EXT
 from .backends import available_backends
