@@ -190,21 +190,33 @@ at::Tensor trilinear_cpu(const at::Tensor& x_, const at::Tensor& u_, const at::T
   return out;
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cpu(
-    const at::Tensor& grad_out_, const at::Tensor& x_, const at::Tensor& u_, const at::Tensor& v_,
-    at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
+// Shared by both backward ops: checks, contiguous inputs, outputs, dispatch. SYM: u is v, returns
+// (grad_x, grad_g); otherwise (grad_x, grad_u, grad_v).
+template <bool SYM>
+std::vector<at::Tensor> run_backward(const at::Tensor& grad_out_, const at::Tensor& x_, const at::Tensor& u_,
+                                     const at::Tensor& v_, at::IntArrayRef dy, at::IntArrayRef dx,
+                                     at::ArrayRef<double> weight, bool volume, double alpha) {
   check_inputs(x_, u_, v_);
   TORCH_CHECK(grad_out_.dim() == 1 && grad_out_.size(0) == x_.size(0),
               "wgm_kernels: grad_out must have shape (B,), got ", grad_out_.sizes());
   const Stencil st = make_stencil(dy, dx, weight);
-  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = v_.contiguous();
+  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = SYM ? u : v_.contiguous();
   const at::Tensor grad_out = grad_out_.to(x.scalar_type()).contiguous();
-  at::Tensor gx = at::empty_like(x), gu = at::empty_like(x), gv = at::empty_like(x);
-  if (x.numel() == 0) return {gx, gu, gv};
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "wgm_trilinear_backward_cpu", [&] {
-    backward_kernel<scalar_t, false>(grad_out, x, u, v, st, volume, alpha, gx, gu, gv);
-  });
+  at::Tensor gx = at::empty_like(x), gu = at::empty_like(x), gv = SYM ? at::Tensor() : at::empty_like(x);
+  if (x.numel() > 0) {
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "wgm_trilinear_backward_cpu", [&] {
+      backward_kernel<scalar_t, SYM>(grad_out, x, u, v, st, volume, alpha, gx, gu, gv);
+    });
+  }
+  if (SYM) return {gx, gu};
   return {gx, gu, gv};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cpu(
+    const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& u, const at::Tensor& v,
+    at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
+  const auto r = run_backward<false>(grad_out, x, u, v, dy, dx, weight, volume, alpha);
+  return {r[0], r[1], r[2]};
 }
 
 at::Tensor norm_sq_cpu(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef dy, at::IntArrayRef dx,
@@ -212,22 +224,12 @@ at::Tensor norm_sq_cpu(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef
   return trilinear_cpu(x, g, g, dy, dx, weight, volume, alpha);
 }
 
-std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cpu(const at::Tensor& grad_out_, const at::Tensor& x_,
-                                                        const at::Tensor& g_, at::IntArrayRef dy,
+std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cpu(const at::Tensor& grad_out, const at::Tensor& x,
+                                                        const at::Tensor& g, at::IntArrayRef dy,
                                                         at::IntArrayRef dx, at::ArrayRef<double> weight,
                                                         bool volume, double alpha) {
-  check_inputs(x_, g_, g_);
-  TORCH_CHECK(grad_out_.dim() == 1 && grad_out_.size(0) == x_.size(0),
-              "wgm_kernels: grad_out must have shape (B,), got ", grad_out_.sizes());
-  const Stencil st = make_stencil(dy, dx, weight);
-  const at::Tensor x = x_.contiguous(), g = g_.contiguous();
-  const at::Tensor grad_out = grad_out_.to(x.scalar_type()).contiguous();
-  at::Tensor gx = at::empty_like(x), gg = at::empty_like(x), unused;
-  if (x.numel() == 0) return {gx, gg};
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "wgm_norm_sq_backward_cpu", [&] {
-    backward_kernel<scalar_t, true>(grad_out, x, g, g, st, volume, alpha, gx, gg, unused);
-  });
-  return {gx, gg};
+  const auto r = run_backward<true>(grad_out, x, g, g, dy, dx, weight, volume, alpha);
+  return {r[0], r[1]};
 }
 
 }  // namespace
