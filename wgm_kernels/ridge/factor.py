@@ -56,18 +56,9 @@ class Factor:
 
 
 def eigh(A: torch.Tensor):
-    """torch.linalg.eigh (ascending eigenvalues). On CPU, up to 2048 x 2048, it runs single-threaded:
-    multithreaded LAPACK syevd gains nothing at these sizes and collapses when the cores are oversubscribed
-    (m = 512: 16 s with 2 threads vs 0.14 s with 1, measured on a loaded 2-core machine). The previous
-    thread count is restored."""
-    prev = torch.get_num_threads()
-    if A.is_cuda or A.shape[-1] > 2048 or prev == 1:
-        return torch.linalg.eigh(A)
-    torch.set_num_threads(1)
-    try:
-        return torch.linalg.eigh(A)
-    finally:
-        torch.set_num_threads(prev)
+    """torch.linalg.eigh (ascending eigenvalues). No thread juggling here: torch.set_num_threads is
+    process-wide, so changing it inside a library call would race with the caller's other threads."""
+    return torch.linalg.eigh(A)
 
 
 def _check_finite_matrix(G: torch.Tensor, name: str) -> None:
