@@ -13,6 +13,7 @@ import torch  # noqa: F401  (loads libtorch/libc10, which _C links against)
 
 HAS_EXT = False
 EXT_ERROR: str | None = None
+OPS = ("trilinear", "trilinear_backward", "norm_sq", "norm_sq_backward")  # schemas in csrc/wgm.cpp
 
 if os.environ.get("WGM_KERNELS_NO_EXT") == "1":
     EXT_ERROR = "disabled by WGM_KERNELS_NO_EXT=1"
@@ -20,7 +21,12 @@ else:
     try:
         from . import _C  # noqa: F401
 
-        HAS_EXT = True
+        # A build older than the sources lacks newer ops: treat it as missing rather than fail later.
+        _missing = [op for op in OPS if not hasattr(torch.ops.wgm_kernels, op)]
+        if _missing:
+            EXT_ERROR = f"stale build without {', '.join(_missing)}; rebuild it"
+        else:
+            HAS_EXT = True
     except ImportError as exc:  # not built, or built against another torch
         EXT_ERROR = str(exc)
 
