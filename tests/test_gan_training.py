@@ -11,13 +11,7 @@ from thesis.gan.training import GANConfig, load_checkpoint, train_gan
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """2 shared cores: a second intra-op thread only adds contention for these tiny models."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = dict(dim=4, iters=2, n_critic=2, batch=8, n_test=100)

@@ -15,12 +15,7 @@ from thesis.robust.regularizers import regularized_loss
 from thesis.robust.training import RobustConfig, load_classifier, train_classifier
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
