@@ -1,7 +1,10 @@
 // Operator schemas of wgm_kernels. Device kernels live in csrc/cpu/ and csrc/cuda/; autograd and fake
 // (meta) implementations are registered from Python (wgm_kernels/ops.py).
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <Python.h>
 #include <torch/library.h>
+
+#include <tuple>
 
 // An empty module so that `import wgm_kernels._C` loads this library and runs the registrations.
 extern "C" PyObject* PyInit__C(void) {
@@ -24,4 +27,40 @@ TORCH_LIBRARY(wgm_kernels, m) {
   m.def("norm_sq(Tensor x, Tensor g, int[] dy, int[] dx, float[] weight, bool volume, float alpha) -> Tensor");
   m.def("norm_sq_backward(Tensor grad_out, Tensor x, Tensor g, int[] dy, int[] dx, float[] weight, "
         "bool volume, float alpha) -> (Tensor, Tensor)");
+}
+
+// The norm pair on any device through the trilinear pair: Q(x; g) = T(x; g, g) and
+// (grad_x, grad_g) = (grad_x, grad_u + grad_v). A device registers its own norm_sq_backward kernel to
+// write (grad_x, grad_g) in one pass (csrc/cpu); the others get this fallback.
+namespace {
+
+using IntList = c10::IntArrayRef;
+using FloatList = c10::ArrayRef<double>;
+
+at::Tensor norm_sq_composite(const at::Tensor& x, const at::Tensor& g, IntList dy, IntList dx, FloatList weight,
+                             bool volume, double alpha) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("wgm_kernels::trilinear", "")
+                       .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&, IntList, IntList,
+                                         FloatList, bool, double)>();
+  return op.call(x, g, g, dy, dx, weight, volume, alpha);
+}
+
+std::tuple<at::Tensor, at::Tensor> norm_sq_backward_composite(const at::Tensor& grad_out, const at::Tensor& x,
+                                                              const at::Tensor& g, IntList dy, IntList dx,
+                                                              FloatList weight, bool volume, double alpha) {
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("wgm_kernels::trilinear_backward", "")
+                       .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
+                           const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, IntList,
+                           IntList, FloatList, bool, double)>();
+  auto [gx, gu, gv] = op.call(grad_out, x, g, g, dy, dx, weight, volume, alpha);
+  return {gx, gu.add_(gv)};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(wgm_kernels, CompositeExplicitAutograd, m) {
+  m.impl("norm_sq", &norm_sq_composite);
+  m.impl("norm_sq_backward", &norm_sq_backward_composite);
 }

@@ -54,3 +54,15 @@ def test_compile_fullgraph_public_api():
     (d1,) = torch.autograd.grad(out, g)
     (d2,) = torch.autograd.grad(penalty(x, g), g)
     torch.testing.assert_close(d1, d2, rtol=1e-5, atol=1e-6)
+
+
+def test_norm_pair_fallback_for_other_devices_matches_fused_cpu():
+    """The device-agnostic norm_sq pair (csrc/wgm.cpp; what CUDA uses) equals the fused CPU kernels."""
+    x, g, _, *rest = _args(torch.float64)
+    x, g = x.detach(), g.detach()
+    go = torch.randn(2, dtype=torch.float64)
+    composite = torch._C.DispatchKeySet(torch._C.DispatchKey.CompositeExplicitAutograd)
+    fwd, bwd = torch.ops.wgm_kernels.norm_sq.default, torch.ops.wgm_kernels.norm_sq_backward.default
+    torch.testing.assert_close(fwd.redispatch(composite, x, g, *rest), fwd(x, g, *rest), rtol=1e-12, atol=1e-12)
+    for a, b in zip(bwd.redispatch(composite, go, x, g, *rest), bwd(go, x, g, *rest)):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)

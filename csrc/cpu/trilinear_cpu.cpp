@@ -219,11 +219,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cpu(
   return {r[0], r[1], r[2]};
 }
 
-at::Tensor norm_sq_cpu(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef dy, at::IntArrayRef dx,
-                       at::ArrayRef<double> weight, bool volume, double alpha) {
-  return trilinear_cpu(x, g, g, dy, dx, weight, volume, alpha);
-}
-
 std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cpu(const at::Tensor& grad_out, const at::Tensor& x,
                                                         const at::Tensor& g, at::IntArrayRef dy,
                                                         at::IntArrayRef dx, at::ArrayRef<double> weight,
@@ -237,7 +232,6 @@ std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cpu(const at::Tensor& grad_o
 TORCH_LIBRARY_IMPL(wgm_kernels, CPU, m) {
   m.impl("trilinear", &trilinear_cpu);
   m.impl("trilinear_backward", &trilinear_backward_cpu);
-  m.impl("norm_sq", &norm_sq_cpu);
   m.impl("norm_sq_backward", &norm_sq_backward_cpu);
 }
 

@@ -375,28 +375,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cuda(
   return {gx, gu, gv};
 }
 
-// The norm pair through the trilinear kernels. TODO(GPU tuning): a symmetric backward kernel writing
-// (grad_x, grad_g) in one pass, as on CPU and in Triton, saves the grad_v write and the add.
-at::Tensor norm_sq_cuda(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef dy, at::IntArrayRef dx,
-                        at::ArrayRef<double> weight, bool volume, double alpha) {
-  return trilinear_cuda(x, g, g, dy, dx, weight, volume, alpha);
-}
-
-std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cuda(const at::Tensor& grad_out, const at::Tensor& x,
-                                                         const at::Tensor& g, at::IntArrayRef dy,
-                                                         at::IntArrayRef dx, at::ArrayRef<double> weight,
-                                                         bool volume, double alpha) {
-  auto [gx, gu, gv] = trilinear_backward_cuda(grad_out, x, g, g, dy, dx, weight, volume, alpha);
-  return {gx, gu.add_(gv)};
-}
-
 }  // namespace
 
+// norm_sq/norm_sq_backward come from the device-agnostic fallback in csrc/wgm.cpp. TODO(GPU tuning): a
+// symmetric backward kernel writing (grad_x, grad_g) in one pass, as on CPU and in Triton.
 TORCH_LIBRARY_IMPL(wgm_kernels, CUDA, m) {
   m.impl("trilinear", &trilinear_cuda);
   m.impl("trilinear_backward", &trilinear_backward_cuda);
-  m.impl("norm_sq", &norm_sq_cuda);
-  m.impl("norm_sq_backward", &norm_sq_backward_cuda);
 }
 
 }  // namespace wgm
