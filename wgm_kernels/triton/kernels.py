@@ -34,6 +34,25 @@ def _rect_degree(P, S, R, y, x, H, W, mask):
             - tl.load(P + i1 * S + j0, mask=mask, other=0.0) + tl.load(P + i0 * S + j0, mask=mask, other=0.0))
 
 
+@triton.jit
+def _stencil_offset(TAB, K, k, H, W):
+    """The k-th half-offset (dy, dx) of the table, its weight ω and its share 2ω·|E_k| of Σ_i deg_i."""
+    dy = tl.load(TAB + k).to(tl.int32)
+    dx = tl.load(TAB + K + k).to(tl.int32)
+    w = tl.load(TAB + 2 * K + k)
+    return dy, dx, w, 2.0 * w * (tl.maximum(H - tl.abs(dy), 0) * tl.maximum(W - tl.abs(dx), 0)).to(w.dtype)
+
+
+@triton.jit
+def _neighbour(y, x, dy, dx, H, W, inb, base):
+    """Flat index of j = (y + dy, x + dx) in the plane starting at base, whether j is inside the image
+    (and i a real pixel), and j's coordinates."""
+    yj = y + dy
+    xj = x + dx
+    ok = inb & (yj >= 0) & (yj < H) & (xj >= 0) & (xj < W)
+    return base + yj * W + xj, ok, yj, xj
+
+
 # Sizes are not specialized on (divisibility by 16, == 1): one compiled variant per dtype and flags, not
 # one per image shape; the kernels do not rely on aligned rows anyway (neighbour loads are unaligned).
 @triton.jit(do_not_specialize=["H", "W", "K", "NBLK"])
@@ -60,16 +79,11 @@ def trilinear_fwd_kernel(X, U, V, TAB, PART, H, W, K, NBLK,
     deg = tl.zeros([BLOCK], dtype=ACC)
     tot = tl.zeros([BLOCK], dtype=ACC)
     for k in range(K):
-        dy = tl.load(TAB + k).to(tl.int32)
-        dx = tl.load(TAB + K + k).to(tl.int32)
-        w = tl.load(TAB + 2 * K + k)
-        tot += 2.0 * w * (tl.maximum(H - tl.abs(dy), 0) * tl.maximum(W - tl.abs(dx), 0)).to(ACC)
+        dy, dx, w, tot_k = _stencil_offset(TAB, K, k, H, W)
+        tot += tot_k
         for s in tl.static_range(2):
             sg = 1 - 2 * s
-            yj = y + sg * dy
-            xj = x + sg * dx
-            ok = inb & (yj >= 0) & (yj < H) & (xj >= 0) & (xj < W)
-            j = base + yj * W + xj
+            j, ok, yj, xj = _neighbour(y, x, sg * dy, sg * dx, H, W, inb, base)
             wk = tl.where(ok, w, 0.0)
             uj = tl.load(U + j, mask=ok, other=0.0).to(ACC)
             if SYM:
@@ -127,16 +141,11 @@ def trilinear_bwd_kernel(G, X, U, V, TAB, AU, AV, GX, GU, GV, C, H, W, K, R,
     qdu = tl.zeros([BLOCK], dtype=ACC)  # Σ ω du x_j/deg_j   (× tot after the loop gives Σ ω du m_j)
     qdv = tl.zeros([BLOCK], dtype=ACC)
     for k in range(K):
-        dy = tl.load(TAB + k).to(tl.int32)
-        dx = tl.load(TAB + K + k).to(tl.int32)
-        w = tl.load(TAB + 2 * K + k)
-        tot += 2.0 * w * (tl.maximum(H - tl.abs(dy), 0) * tl.maximum(W - tl.abs(dx), 0)).to(ACC)
+        dy, dx, w, tot_k = _stencil_offset(TAB, K, k, H, W)
+        tot += tot_k
         for s in tl.static_range(2):
             sg = 1 - 2 * s
-            yj = y + sg * dy
-            xj = x + sg * dx
-            ok = inb & (yj >= 0) & (yj < H) & (xj >= 0) & (xj < W)
-            j = base + yj * W + xj
+            j, ok, yj, xj = _neighbour(y, x, sg * dy, sg * dx, H, W, inb, base)
             du = tl.where(ok, ui - tl.load(U + j, mask=ok, other=0.0).to(ACC), 0.0)
             if SYM:
                 dv = du
