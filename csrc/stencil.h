@@ -1,4 +1,4 @@
-// Stencil geometry shared by every backend of the trilinear form.
+// Stencil geometry and argument checks shared by every backend of the trilinear form.
 //
 // A stencil is a list of canonical half-offsets (dy, dx) (dy > 0, or dy == 0 and dx > 0) with edge
 // weights w. Pixel i = (y, x) is joined to j = (y + dy, x + dx) and to (y - dy, x - dx) whenever both
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include <ATen/ATen.h>
 #include <torch/library.h>
 
 namespace wgm {
@@ -62,6 +63,21 @@ std::vector<scalar_t> inverse_volume(const Stencil& s, int64_t H, int64_t W, boo
   std::vector<scalar_t> inv(deg.size());
   for (size_t i = 0; i < deg.size(); ++i) inv[i] = deg[i] > 0 ? scalar_t(total / deg[i]) : scalar_t(0);
   return inv;
+}
+
+// Shapes and dtypes of the operands x, u, v (B, C, H, W); each device file adds its device check.
+inline void check_operands(const at::Tensor& x, const at::Tensor& u, const at::Tensor& v) {
+  TORCH_CHECK(x.dim() == 4, "wgm_kernels: x must be 4-D (B, C, H, W), got ", x.dim(), "-D");
+  TORCH_CHECK(u.sizes() == x.sizes() && v.sizes() == x.sizes(),
+              "wgm_kernels: x, u, v must have the same shape, got ", x.sizes(), ", ", u.sizes(), ", ",
+              v.sizes());
+  TORCH_CHECK(u.scalar_type() == x.scalar_type() && v.scalar_type() == x.scalar_type(),
+              "wgm_kernels: x, u, v must have the same dtype");
+}
+
+inline void check_grad_out(const at::Tensor& grad_out, const at::Tensor& x) {
+  TORCH_CHECK(grad_out.dim() == 1 && grad_out.size(0) == x.size(0),
+              "wgm_kernels: grad_out must have shape (B,), got ", grad_out.sizes());
 }
 
 }  // namespace wgm

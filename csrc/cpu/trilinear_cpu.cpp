@@ -15,12 +15,7 @@ namespace wgm {
 namespace {
 
 void check_inputs(const at::Tensor& x, const at::Tensor& u, const at::Tensor& v) {
-  TORCH_CHECK(x.dim() == 4, "wgm_kernels: x must be 4-D (B, C, H, W), got ", x.dim(), "-D");
-  TORCH_CHECK(u.sizes() == x.sizes() && v.sizes() == x.sizes(),
-              "wgm_kernels: x, u, v must have the same shape, got ", x.sizes(), ", ", u.sizes(), ", ",
-              v.sizes());
-  TORCH_CHECK(u.scalar_type() == x.scalar_type() && v.scalar_type() == x.scalar_type(),
-              "wgm_kernels: x, u, v must have the same dtype");
+  check_operands(x, u, v);
   TORCH_CHECK(x.device().is_cpu() && u.device().is_cpu() && v.device().is_cpu(),
               "wgm_kernels: CPU kernel called with a non-CPU tensor");
 }
@@ -197,8 +192,7 @@ std::vector<at::Tensor> run_backward(const at::Tensor& grad_out_, const at::Tens
                                      const at::Tensor& v_, at::IntArrayRef dy, at::IntArrayRef dx,
                                      at::ArrayRef<double> weight, bool volume, double alpha) {
   check_inputs(x_, u_, v_);
-  TORCH_CHECK(grad_out_.dim() == 1 && grad_out_.size(0) == x_.size(0),
-              "wgm_kernels: grad_out must have shape (B,), got ", grad_out_.sizes());
+  check_grad_out(grad_out_, x_);
   const Stencil st = make_stencil(dy, dx, weight);
   const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = SYM ? u : v_.contiguous();
   const at::Tensor grad_out = grad_out_.to(x.scalar_type()).contiguous();

@@ -234,12 +234,7 @@ trilinear_bwd_kernel(const acc_t* __restrict__ G, const scalar_t* __restrict__ X
 // --- end of device code
 
 void check_inputs(const at::Tensor& x, const at::Tensor& u, const at::Tensor& v) {
-  TORCH_CHECK(x.dim() == 4, "wgm_kernels: x must be 4-D (B, C, H, W), got ", x.dim(), "-D");
-  TORCH_CHECK(u.sizes() == x.sizes() && v.sizes() == x.sizes(),
-              "wgm_kernels: x, u, v must have the same shape, got ", x.sizes(), ", ", u.sizes(), ", ",
-              v.sizes());
-  TORCH_CHECK(u.scalar_type() == x.scalar_type() && v.scalar_type() == x.scalar_type(),
-              "wgm_kernels: x, u, v must have the same dtype");
+  check_operands(x, u, v);
   TORCH_CHECK(x.is_cuda() && u.device() == x.device() && v.device() == x.device(),
               "wgm_kernels: CUDA kernel needs x, u, v on one CUDA device, got ", x.device(), ", ",
               u.device(), ", ", v.device());
@@ -337,8 +332,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cuda(
     const at::Tensor& grad_out_, const at::Tensor& x_, const at::Tensor& u_, const at::Tensor& v_,
     at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
   check_inputs(x_, u_, v_);
-  TORCH_CHECK(grad_out_.dim() == 1 && grad_out_.size(0) == x_.size(0),
-              "wgm_kernels: grad_out must have shape (B,), got ", grad_out_.sizes());
+  check_grad_out(grad_out_, x_);
   TORCH_CHECK(grad_out_.device() == x_.device(), "wgm_kernels: grad_out must be on ", x_.device());
   const Stencil st = make_stencil(dy, dx, weight);
   const c10::cuda::CUDAGuard guard(x_.device());
