@@ -99,3 +99,60 @@ def test_reproduce_ruc_and_meniscus_values_default_resolution(tmp_path):
     assert r413["shock h_l->0.8"] == "reverse-undercompressive"
     assert r413["shock h_l->0.6"] == "reverse-undercompressive"
     assert (tmp_path / "fig4_13.png").stat().st_size > 10_000
+
+
+def test_reverse_undercompressive_state_gives_h_l_without_time_stepping():
+    """Section 4.6: the plateau h_l between the fan and the RUC shock (h_inf = 0.8, D = 0.0146)
+    is the left state of the RUC travelling wave of (4.18a): 0.0692, not the thesis's 0.076."""
+    from thesis.thinfilm.waves import reverse_undercompressive_state
+
+    h_l, s = reverse_undercompressive_state(0.8, 0.0146)
+    assert h_l == pytest.approx(0.06916, abs=3e-4)
+    assert s == pytest.approx(rh_speed(h_l, 0.8))
+    assert classify_shock(h_l, 0.8).kind == "reverse-undercompressive"
+    assert abs(h_l - 0.076) > 0.05 * 0.076
+    h_l6, _ = reverse_undercompressive_state(0.6, 0.0146)     # thesis: h_l ~ 0.17
+    assert 0.15 < h_l6 < 0.18
+    with pytest.raises(ValueError, match="h_right"):
+        reverse_undercompressive_state(0.0, 0.0146)
+
+
+def test_region_4_beyond_end_of_uc_branch():
+    """Fig. 4.4: the UC branch ends at D* ~ 2.57 (b = 0.0353); above it left states over
+    h_T = (1 - b)/2 form region (4); without uc_ended the old rule (1) is kept."""
+    from thesis.thinfilm.waves import tangent_state
+
+    assert tangent_state(0.0353) == pytest.approx(0.48235)
+    assert classify_region(0.7, 0.0353, 3.0, None, uc_ended=True) == 4
+    assert classify_region(0.3, 0.0353, 3.0, None, uc_ended=True) == 1
+    assert classify_region(0.7, 0.0353, 3.0, None) == 1
+    reg, huc, _, _ = bifurcation_diagram(0.0353, [2.0, 3.0], [0.3, 0.5, 0.7],
+                                         with_direct_waves=False)
+    assert np.isfinite(huc[0]) and np.isnan(huc[1])
+    assert list(reg[:, 0]) == [1, 2, 3]
+    assert list(reg[:, 1]) == [1, 4, 4]
+
+
+def test_fig_4_7_meniscus_domain_gives_flat_film(tmp_path):
+    """Fig. 4.7 (D = 0.0338, b = 0.028): with the meniscus domain several D^{-1/2} long the
+    meniscus draws a flat film h_inf ~ 0.0334 (thesis 0.036) and a compressive front; the old
+    domain x_left = 5 < D^{-1/2} drained the meniscus (pinch to h < 0.01, no film)."""
+    from thesis.thinfilm.figures import fig_4_7, meniscus_run
+
+    rows = {r["quantity"]: r for r in fig_4_7(tmp_path, progress=False)}
+    h_inf = rows["h_inf from meniscus (D=0.0338,b=0.028)"]["measured"]
+    assert h_inf == pytest.approx(0.0334, abs=5e-4)
+    assert rows["front type"]["measured"] == "compressive"
+    assert rows["h_inf, 1st-order upwind (thesis scheme)"]["measured"] > h_inf
+    old = meniscus_run(0.0338, 0.028, 100.0, dx=0.1, x_left=5.0, L=45.0, n_save=1,
+                       progress=False)
+    assert np.min(old.h[-1][old.x > -4.0]) < 0.01
+
+
+def test_fig_4_14_shift_with_domain_from_x_minus_20(tmp_path):
+    """Fig. 4.14: with the meniscus domain starting at x = -20 (5 above the cone vertex
+    x = -x0 = -25) the A = 68.9 front trails the A = 0 front by 5.3 at t = 300."""
+    from thesis.thinfilm.figures import fig_4_14
+
+    (row,) = fig_4_14(tmp_path, dx=0.1, progress=False)
+    assert row["measured"] == pytest.approx(5.3, abs=0.15)

@@ -110,6 +110,68 @@ def undercompressive_state(b: float, D: float, h_max: float = 1.5, n_scan: int =
     raise ValueError(f"no undercompressive state found for b={b}, D={D} on ({h0:.3f}, {h_max}]")
 
 
+def _ruc_outcome(h_l: float, h_r: float, D: float, eps: float, xi_max: float):
+    """Shoot from the thin left state h_l up its 1-D unstable manifold towards the thick right
+    state h_r of (4.18a) (b replaced by h_r); +1: overshoots h_r, -1: falls back below h_l/2."""
+    s = rh_speed(h_l, h_r)
+    c = (s - float(fprime(h_l))) / h_l ** 3
+    lam = _eig(c, D)
+    lam_u = float(np.max(lam[np.abs(lam.imag) < 1e-12].real))
+    y0 = np.array([h_l, 0.0, 0.0]) + eps * np.array([1.0, lam_u, lam_u ** 2])
+
+    def ev_up(_xi, y):
+        return y[0] - (h_r + 0.5 * (h_r - h_l) + 0.3)
+    ev_up.terminal = True
+
+    def ev_down(_xi, y):
+        return y[0] - 0.5 * h_l
+    ev_down.terminal = True
+    sol = solve_ivp(_rhs(s, h_r, D), (0.0, xi_max), y0, method="LSODA", rtol=1e-10, atol=1e-13,
+                    events=(ev_up, ev_down))
+    if sol.t_events[0].size:
+        return 1
+    if sol.t_events[1].size:
+        return -1
+    return 1 if sol.y[0, -1] > h_r else -1
+
+
+def reverse_undercompressive_state(h_right: float, D: float, n_scan: int = 60, eps: float = 1e-7,
+                                   xtol: float = 1e-9, xi_max: float = 2000.0):
+    """Left state h_l of the reverse-undercompressive (RUC) travelling wave h_l -> h_right of
+    section 4.6 (h_l < h_right), and its speed s = (f(h_l) - f(h_right)) / (h_l - h_right).
+
+    RUC: s > f'(h_l) and s > f'(h_right), so h_l has a 1-D unstable and h_right a 2-D stable
+    manifold of (4.18a); the connection is codimension one and h_l is isolated: shooting along
+    the unstable manifold of h_l, bisection on h_l over the RUC range (0, h*) where
+    s(h_l, h_right) > f'(h_l).  This is the plateau h_l between the rarefaction fan and the RUC
+    shock of Figs. 4.12/4.13, obtained without time stepping.  Raises ValueError if no sign
+    change is found."""
+    if not (0.0 < h_right) or not np.isfinite(h_right):
+        raise ValueError(f"h_right must be positive, got {h_right!r}")
+    if not (D >= 0) or not np.isfinite(D):
+        raise ValueError(f"D must be >= 0, got {D!r}")
+    # RUC range: s(h, h_r) - f'(h) = 2h^2 - (1 + h_r) h + h_r - h_r^2 > 0 below its smaller root
+    disc = (1.0 + h_right) ** 2 - 8.0 * (h_right - h_right ** 2)
+    h_top = ((1.0 + h_right) - np.sqrt(max(disc, 0.0))) / 4.0 if disc > 0 else min(h_right, 1 / 3)
+    h_top = min(h_top, h_right)
+    hs = np.linspace(0.02 * h_top, 0.98 * h_top, n_scan)
+    prev_h, prev_o = None, None
+    for h in hs:
+        o = _ruc_outcome(h, h_right, D, eps, xi_max)
+        if prev_o is not None and o != prev_o:
+            lo, hi, olo = prev_h, h, prev_o
+            while hi - lo > xtol:
+                mid = 0.5 * (lo + hi)
+                if _ruc_outcome(mid, h_right, D, eps, xi_max) == olo:
+                    lo = mid
+                else:
+                    hi = mid
+            h_l = 0.5 * (lo + hi)
+            return float(h_l), float(rh_speed(h_l, h_right))
+        prev_h, prev_o = h, o
+    raise ValueError(f"no reverse-undercompressive state found for h_right={h_right}, D={D}")
+
+
 @dataclass
 class TravellingWave:
     """Result of `travelling_wave`: exists, kind (shock type), speed s, profile (xi, h) of the
@@ -219,8 +281,14 @@ REGIONS = {1: "compressive", 2: "compressive-undercompressive double shock",
            3: "rarefaction-undercompressive", 4: "generalized Lax shock"}
 
 
+def tangent_state(b: float) -> float:
+    """h_T = (1 - b) / 2: the chord from b is tangent to f at h_T (s(h_T, b) = f'(h_T)); left
+    states above it violate the Lax condition (4.13) for a direct jump to b."""
+    return 0.5 * (1.0 - b)
+
+
 def classify_region(h_inf: float, b: float, D: float, h_uc: float | None,
-                    h_c: float | None = None) -> int:
+                    h_c: float | None = None, uc_ended: bool = False) -> int:
     """Region of Fig. 4.4 (right) for the left state h_inf.
 
     h_uc(b, D): the undercompressive state; h_1 = 1 - b - h_uc, where the trailing compressive
@@ -229,12 +297,17 @@ def classify_region(h_inf: float, b: float, D: float, h_uc: float | None,
     states with a direct (compressive) travelling wave h_inf -> b (from the ODE (4.18)).
       h_inf >= h_uc: rarefaction fan h_inf -> h_uc then UC shock (3);
       h_c < h_inf < h_uc: double shock (2);
-      h_1 < h_inf < h_c: a single front although the Riemann construction with the UC wave is
-        available: generalized Lax shock (4);
+      h_1 < h_inf < h_c: a direct Lax wave although the double shock is available (4; empty for
+        b = 0.0353, D <= 2.5: the ODE gives h_c = h_1);
       h_inf <= h_1: single compressive shock (1).
-    If no UC state exists (h_uc None) the front is a single Lax shock (1)."""
+    uc_ended: D lies beyond the end of the UC branch (h_uc(D) has merged with h_1 at the tangent
+    state h_T = (1 - b)/2 and no UC wave exists; D > 2.58 for b = 0.0353).  There left states
+    h_inf > h_T cannot jump directly to b (4.13 fails) and the front is a rarefaction h_inf -> h_T
+    attached to a characteristic (sonic, s = f'(h_T)) Lax shock h_T -> b: the generalized Lax
+    shock (4) ("only (1), (2), (3) for small D", thesis section 4.3).
+    If no UC state exists and uc_ended is False the front is a single Lax shock (1)."""
     if h_uc is None:
-        return 1
+        return 4 if (uc_ended and h_inf > tangent_state(b)) else 1
     h1 = 1.0 - b - h_uc
     hc = h1 if h_c is None else max(h_c, h1)
     if h_inf >= h_uc:
@@ -285,9 +358,35 @@ def bifurcation_diagram(b: float, D_values, h_values, with_direct_waves: bool = 
         except ValueError:
             continue
         h_c[j] = direct_wave_limit(b, D, h_uc[j]) if with_direct_waves else 1.0 - b - h_uc[j]
+    # the UC branch ends where h_uc(D) meets h_1(D) at h_T = (1 - b)/2; beyond it (any D above
+    # a D with a UC state) left states above h_T form region (4)
+    have = np.nonzero(np.isfinite(h_uc))[0]
+    d_end = D_values[have].max() if have.size else np.inf
     reg = np.empty((h_values.size, D_values.size), dtype=int)
     for j in range(D_values.size):
         hu = None if np.isnan(h_uc[j]) else h_uc[j]
         hc = None if np.isnan(h_c[j]) else h_c[j]
-        reg[:, j] = [classify_region(h, b, D_values[j], hu, hc) for h in h_values]
+        ended = hu is None and D_values[j] > d_end
+        reg[:, j] = [classify_region(h, b, D_values[j], hu, hc, uc_ended=ended) for h in h_values]
     return reg, h_uc, 1.0 - b - h_uc, h_c
+
+
+def uc_branch_end(b: float, D_lo: float, D_hi: float, tol: float = 1e-2) -> float:
+    """D* where the undercompressive state ceases to exist (h_uc(D) -> h_T = (1 - b)/2), by
+    bisection on D in [D_lo, D_hi] (a UC state must exist at D_lo and not at D_hi)."""
+
+    def has_uc(D):
+        try:
+            undercompressive_state(b, D)
+            return True
+        except ValueError:
+            return False
+    if not has_uc(D_lo) or has_uc(D_hi):
+        raise ValueError(f"the UC branch does not end inside [{D_lo}, {D_hi}] for b={b}")
+    while D_hi - D_lo > tol:
+        mid = 0.5 * (D_lo + D_hi)
+        if has_uc(mid):
+            D_lo = mid
+        else:
+            D_hi = mid
+    return 0.5 * (D_lo + D_hi)
