@@ -11,19 +11,138 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import Grid, Physics, Side, face_flux, pad
+from .grid import FluxWorkspace, Grid, Physics, Side, flux_kernel, pad_into, workspace
+
+
+def _residual_into(out, h, F_lr, a0, r, c, t, negate=False):
+    """out = a0 h + r + c (F[1:] - F[:-1])   (or exactly its negative when negate), with
+    F_lr = (F[:-1], F[1:]); t: scratch."""
+    Fl, Fr = F_lr
+    if negate:
+        np.subtract(Fl, Fr, out=out)
+    else:
+        np.subtract(Fr, Fl, out=out)
+    out *= c
+    if a0 == 1.0:
+        np.add(h, r, out=t)
+    else:
+        np.multiply(h, a0, out=t)
+        t += r
+    if negate:
+        out -= t
+    else:
+        out += t
+    return out
 
 
 def residual(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
              a0: float, r: np.ndarray, dt: float) -> np.ndarray:
     """R(h) of the implicit step (no Jacobian)."""
-    hp = pad(h, left, right)
-    F, _ = face_flux(hp, grid, phys, left, right, want_jac=False)
+    ws = workspace(grid.N)
+    pad_into(h, left, right, ws.hp)
+    F, _ = flux_kernel(ws.hp, grid, phys, left, right, ws, want_jac=False)
     if left.reservoir:
         F[0] = F[1]
     if right.reservoir:
         F[-1] = F[-2]
-    return a0 * h + r + (dt / grid.dx) * (F[1:] - F[:-1])
+    return _residual_into(np.empty(grid.N), h, ws.F_lr, a0, r, dt / grid.dx, ws.t_cell)
+
+
+class BandViews:
+    """The views of an LAPACK band array ab (rows o..o+4 = diagonals +2..-2) and of the flux
+    workspace that `assemble` writes/reads, made once (a numpy view costs ~0.2 us)."""
+
+    def __init__(self, ab: np.ndarray, o: int, ws: FluxWorkspace):
+        N = ab.shape[1]
+        self.ab, self.o, self.ws = ab, o, ws
+        g0, g1, g2, g3 = ws.g0, ws.g1, ws.g2, ws.g3
+        self.rows = (ab[o + 4, :N - 2], g0[2:N],                   # k = -2
+                     ab[o + 3, :N - 1], g0[2:N + 1], g1[1:N],      # k = -1
+                     ab[o + 2], g1[1:N + 1], g2[:N],               # k = 0
+                     ab[o + 1, 1:], g2[1:N], g3[:N - 1],           # k = 1
+                     ab[o, 2:], g3[1:N - 1])                       # k = 2
+        # flat (1-D) view for the scalar corrections: ab[i, j] == flat[i * s0 + j * s1]
+        s0, s1 = ab.strides[0] // 8, ab.strides[1] // 8
+        self.flat = ab.reshape(-1, order="F" if ab.flags.f_contiguous else "C")
+        if not np.shares_memory(self.flat, ab):
+            raise ValueError("ab must be C- or F-contiguous")
+
+        def ix(i, j):
+            return i * s0 + j * s1
+        self.outside = tuple(ix(i, j) for i, j in ((o, 0), (o, 1), (o + 1, 0), (o + 3, N - 1),
+                                                  (o + 4, N - 2), (o + 4, N - 1)))
+        # (i, j) of dR_0/dh_0, dR_0/dh_1, dR_1/dh_0, dR_1/dh_1, dR_{N-1}/dh_{N-1},
+        # dR_{N-1}/dh_{N-2}, dR_{N-2}/dh_{N-1}, dR_{N-2}/dh_{N-2}, dR_0/dh_2, dR_{N-1}/dh_{N-3}
+        self.corner = tuple(ix(i, j) for i, j in (
+            (o + 2, 0), (o + 1, 1), (o + 3, 0), (o + 2, 1), (o + 2, N - 1), (o + 3, N - 2),
+            (o + 1, N - 1), (o + 2, N - 2), (o, 2), (o + 4, N - 3)))
+
+
+def assemble(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
+             a0: float, r: np.ndarray, dt: float, R: np.ndarray, ab: np.ndarray, o: int,
+             ws: FluxWorkspace, negate_R: bool = False, views: BandViews | None = None) -> None:
+    """In-place core of `residual_and_jacobian`: R(h) (or -R(h) if negate_R) into R (N,) and the
+    band ab[o + 2 + i - j, j] = dR_i/dh_j into rows o..o+4 of ab (rows < o are not touched; the
+    entries of the band that lie outside the matrix are set to 0).  No temporaries beyond ws.
+    views: BandViews(ab, o, ws), to be reused across calls on the same ab."""
+    N = grid.N
+    c = dt / grid.dx
+    hp = ws.hp
+    lc, rc = pad_into(h, left, right, hp)
+    F, (g0, G12, g3) = flux_kernel(hp, grid, phys, left, right, ws, want_jac=True, scale=c)
+    # (g0, [g1; g2], g3) = c G, G[m][k] = dF_k / d hp[k + m]
+    if left.reservoir:
+        F[0] = F[1]
+        g0[0] = g3[0] = 0.0
+        G12[:, 0] = 0.0
+    if right.reservoir:
+        F[-1] = F[-2]
+        g0[-1] = g3[-1] = 0.0
+        G12[:, -1] = 0.0
+    _residual_into(R, h, ws.F_lr, a0, r, c, ws.t_cell2, negate=negate_R)
+    if views is None or views.ab is not ab or views.ws is not ws or views.o != o:
+        views = BandViews(ab, o, ws)
+    # dR_i/dh_{i+k} = c (G[k+1][i+1] - G[k+2][i]) (+ a0 for k = 0), in LAPACK storage
+    # ab[o + 2 - k, i + k]; face i+1 has cells i-1..i+2, face i has cells i-2..i+1
+    (r4, g0a, r3, g0b, g1a, r2, g1b, g2a, r1, g2b, g3a, r0, g3b) = views.rows
+    np.negative(g0a, out=r4)                # k = -2
+    np.subtract(g0b, g1a, out=r3)           # k = -1
+    t = ws.t_cell
+    np.subtract(g1b, g2a, out=t)
+    np.add(t, a0, out=r2)                   # k = 0
+    np.subtract(g2b, g3a, out=r1)           # k = 1
+    np.copyto(r0, g3b)                      # k = 2
+    g1, g2 = G12[0], G12[1]
+    fl = views.flat
+    for i in views.outside:
+        fl[i] = 0.0                         # band entries outside the matrix
+    i00, i01, i10, i11, iNN, iNM, iMN, iMM, i02, iNL = views.corner
+    # fold ghosts: left ghost hp[1] (m=0) in (i=0,k=-1), (i=1,k=-2); hp[0] (m=1) in (i=0,k=-2)
+    g0_0, g0_1 = g0[:2].tolist()
+    l0 = g0_1 - float(g1[0])               # dR_0/dhp[1]
+    l1 = -g0_1                             # dR_1/dhp[1]
+    l00 = -g0_0                            # dR_0/dhp[0]
+    (lc00, lc01), (lc10, lc11) = lc
+    fl[i00] += l0 * lc00 + l00 * lc10      # dR_0/dh_0
+    fl[i01] += l0 * lc01 + l00 * lc11      # dR_0/dh_1
+    fl[i10] += l1 * lc00                   # dR_1/dh_0
+    fl[i11] += l1 * lc01                   # dR_1/dh_1
+    # right ghost hp[N+2] (m=0) in (i=N-1,k=1), (i=N-2,k=2); hp[N+3] (m=1) in (i=N-1,k=2)
+    g3_1, g3_0 = g3[N - 1:].tolist()
+    q0 = float(g2[N]) - g3_1               # dR_{N-1}/dhp[N+2]
+    q1 = g3_1                              # dR_{N-2}/dhp[N+2]
+    q00 = g3_0                             # dR_{N-1}/dhp[N+3]
+    (rc00, rc01), (rc10, rc11) = rc
+    fl[iNN] += q0 * rc00 + q00 * rc10      # dR_{N-1}/dh_{N-1}
+    fl[iNM] += q0 * rc01 + q00 * rc11      # dR_{N-1}/dh_{N-2}
+    fl[iMN] += q1 * rc00                   # dR_{N-2}/dh_{N-1}
+    fl[iMM] += q1 * rc01                   # dR_{N-2}/dh_{N-2}
+    if left.reservoir:      # row 0 is a0 h_0 + r_0: no spatial coupling
+        fl[i00] = a0
+        fl[i01] = fl[i02] = 0.0
+    if right.reservoir:
+        fl[iNN] = a0
+        fl[iNM] = fl[iNL] = 0.0
 
 
 def residual_and_jacobian(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
@@ -32,58 +151,19 @@ def residual_and_jacobian(h: np.ndarray, grid: Grid, phys: Physics, left: Side, 
     """R(h) and the banded Jacobian ab (5, N) with ab[2 + i - j, j] = dR_i/dh_j.
 
     lapack_gb=True returns the (7, N) layout of LAPACK ?gbsv instead (two leading zero rows for
-    the fill-in of partial pivoting; then ab[4 + i - j, j] = dR_i/dh_j)."""
+    the fill-in of partial pivoting; then ab[4 + i - j, j] = dR_i/dh_j), in Fortran order (a
+    C-ordered (7, N) array would be transposed-copied by f2py on every call).  Fresh arrays;
+    the Newton loop uses the in-place `assemble` on reused buffers instead."""
     N = grid.N
-    c = dt / grid.dx
-    hp, lc, rc = pad(h, left, right, return_coef=True)
-    F, G = face_flux(hp, grid, phys, left, right, want_jac=True)
-    if left.reservoir:
-        F[0] = F[1]
-        G[:, 0] = 0.0
-    if right.reservoir:
-        F[-1] = F[-2]
-        G[:, -1] = 0.0
-    R = a0 * h + r + c * (F[1:] - F[:-1])
-    # dR_i/dh_{i+k}: face i+1 has cells i-1..i+2 (G[0..3][i+1]); face i has i-2..i+1 (G[0..3][i])
-    Gp, Gm = G[:, 1:], G[:, :-1]
-    band = np.empty((5, N))          # band[k + 2, i] = dR_i / d(hp[i + 2 + k])
-    band[0] = -c * Gm[0]
-    band[1] = c * (Gp[0] - Gm[1])
-    band[2] = a0 + c * (Gp[1] - Gm[2])
-    band[3] = c * (Gp[2] - Gm[3])
-    band[4] = c * Gp[3]
-    # fold ghosts: left ghost hp[1] (m=0) in (i=0,k=-1), (i=1,k=-2); hp[0] (m=1) in (i=0,k=-2)
-    l0 = band[1, 0]      # dR_0/dhp[1]
-    l1 = band[0, 1]      # dR_1/dhp[1]
-    l00 = band[0, 0]     # dR_0/dhp[0]
-    band[2, 0] += l0 * lc[0][0] + l00 * lc[1][0]   # dR_0/dh_0
-    band[3, 0] += l0 * lc[0][1] + l00 * lc[1][1]   # dR_0/dh_1
-    band[1, 1] += l1 * lc[0][0]                    # dR_1/dh_0
-    band[2, 1] += l1 * lc[0][1]                    # dR_1/dh_1
-    # right ghost hp[N+2] (m=0) in (i=N-1,k=1), (i=N-2,k=2); hp[N+3] (m=1) in (i=N-1,k=2)
-    q0 = band[3, N - 1]
-    q1 = band[4, N - 2]
-    q00 = band[4, N - 1]
-    band[2, N - 1] += q0 * rc[0][0] + q00 * rc[1][0]  # dR_{N-1}/dh_{N-1}
-    band[1, N - 1] += q0 * rc[0][1] + q00 * rc[1][1]  # dR_{N-1}/dh_{N-2}
-    band[3, N - 2] += q1 * rc[0][0]                   # dR_{N-2}/dh_{N-1}
-    band[2, N - 2] += q1 * rc[0][1]                   # dR_{N-2}/dh_{N-2}
-    if left.reservoir:      # row 0 is a0 h_0 + r_0: no spatial coupling
-        band[:, 0] = 0.0
-        band[2, 0] = a0
-    if right.reservoir:
-        band[:, N - 1] = 0.0
-        band[2, N - 1] = a0
-    # to LAPACK band storage: ab[2 - k, i + k] = band[k + 2, i]
-    o = 2 if lapack_gb else 0
-    # Fortran order for LAPACK: a C-ordered (7, N) array would be transposed-copied by f2py on
-    # every call (superlinear in N once it leaves the cache)
-    ab = np.zeros((5 + o, N), order="F" if lapack_gb else "C")
-    ab[o + 0, 2:] = band[4, :N - 2]
-    ab[o + 1, 1:] = band[3, :N - 1]
-    ab[o + 2, :] = band[2]
-    ab[o + 3, :N - 1] = band[1, 1:]
-    ab[o + 4, :N - 2] = band[0, 2:]
+    R = np.empty(N)
+    if lapack_gb:
+        ab = np.empty((7, N), order="F")
+        ab[:2] = 0.0
+        o = 2
+    else:
+        ab = np.empty((5, N))
+        o = 0
+    assemble(h, grid, phys, left, right, a0, r, dt, R, ab, o, workspace(N))
     return R, ab
 
 

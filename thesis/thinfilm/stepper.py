@@ -1,18 +1,20 @@
 """Implicit time stepping of (4.7)/(4.22): backward Euler or variable-step BDF2, Newton's method
-with the analytic pentadiagonal Jacobian solved by LAPACK banded LU (`scipy.linalg.solve_banded`),
-and an adaptive step (local-error control from a predictor, halve-and-retry on Newton failure or
-loss of positivity, clear error after repeated failures).
+with the analytic pentadiagonal Jacobian solved by LAPACK banded LU (dgbsv, in place on reused
+buffers: `newton_iteration`), and an adaptive step (local-error control from a predictor,
+halve-and-retry on Newton failure or loss of positivity, clear error after repeated failures).
 """
 from __future__ import annotations
 
+import math
+import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.linalg.lapack import dgbsv
 
-from .grid import Grid, Physics, Side
-from .jacobian import residual_and_jacobian
+from .grid import Grid, Physics, Side, _aligned, workspace
+from .jacobian import BandViews, assemble
 
 
 class StepFailure(RuntimeError):
@@ -78,23 +80,69 @@ class Solution:
         return self.h[int(np.argmin(np.abs(self.t - t)))]
 
 
+class NewtonWorkspace:
+    """Reused buffers of one Newton iteration at grid size N: the (7, N) Fortran-ordered LAPACK
+    band (64-byte aligned; rows 0-1, the fill-in of partial pivoting, are zeroed by dgbtrf
+    itself), the right-hand side / update vector and the flux workspace."""
+
+    def __init__(self, N: int):
+        self.N = N
+        self.flux = workspace(N)
+        abT = _aligned(7 * N).reshape(N, 7)
+        abT[:] = 0.0
+        self.ab = abT.T                    # (7, N), F-contiguous
+        self.rhs = _aligned(N)
+        self.views = BandViews(self.ab, 2, self.flux)
+
+
+_NEWTON_WS: dict = {}
+
+
+def newton_workspace(N: int) -> NewtonWorkspace:
+    key = (int(N), threading.get_ident())
+    ws = _NEWTON_WS.get(key)
+    if ws is None or ws.flux is not workspace(N):
+        if len(_NEWTON_WS) >= 8:
+            _NEWTON_WS.pop(next(iter(_NEWTON_WS)))
+        ws = _NEWTON_WS[key] = NewtonWorkspace(int(N))
+    return ws
+
+
+def newton_iteration(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
+                     a0: float, r: np.ndarray, dt: float, h_floor: float,
+                     ws: NewtonWorkspace) -> float:
+    """One full Newton iteration in place: assemble -R(h) and dR/dh (band), LAPACK dgbsv
+    (banded LU with partial pivoting), h += dh, and the update norm
+    max_i |dh_i| / max(|h_i|, h_floor).  Returns inf on a singular Jacobian (h untouched) or a
+    non-finite update."""
+    ab, rhs = ws.ab, ws.rhs
+    assemble(h, grid, phys, left, right, a0, r, dt, rhs, ab, 2, ws.flux, negate_R=True,
+             views=ws.views)
+    # overwrite flags + F-contiguous ab / contiguous rhs: dgbsv factors and solves in place
+    _, _, dh, info = dgbsv(2, 2, ab, rhs, overwrite_ab=1, overwrite_b=1)
+    if info != 0:
+        return np.inf
+    h += dh
+    t = ws.flux.t_cell2
+    np.abs(h, out=t)
+    if not math.isfinite(t.max()):      # max |h| is inf/nan iff some h_i is not finite
+        return np.inf
+    np.maximum(t, h_floor, out=t)
+    np.abs(dh, out=dh)
+    np.divide(dh, t, out=dh)
+    return float(dh.max())
+
+
 def newton_solve(h_guess: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
                  a0: float, r: np.ndarray, dt: float, opts: StepperOptions):
     """Newton iteration for R(h) = 0.  Returns (h, iterations, converged, last_update_norm)."""
     h = h_guess.copy()
+    ws = newton_workspace(grid.N)
     upd = np.inf
     for it in range(1, opts.newton_maxit + 1):
-        # LAPACK dgbsv (banded LU with partial pivoting) on the (7, N) layout assembled in
-        # place; same factorization as scipy.linalg.solve_banded without its wrapper copies
-        R, ab = residual_and_jacobian(h, grid, phys, left, right, a0, r, dt, lapack_gb=True)
-        np.negative(R, out=R)
-        _, _, dh, info = dgbsv(2, 2, ab, R, overwrite_ab=1, overwrite_b=1)
-        if info != 0:
+        upd = newton_iteration(h, grid, phys, left, right, a0, r, dt, opts.h_floor, ws)
+        if upd == np.inf:
             return h, it, False, np.inf
-        h += dh
-        if not np.all(np.isfinite(h)):
-            return h, it, False, np.inf
-        upd = float(np.max(np.abs(dh) / np.maximum(np.abs(h), opts.h_floor)))
         if upd < opts.newton_tol:
             return h, it, True, upd
     return h, opts.newton_maxit, False, upd
