@@ -363,6 +363,8 @@ def fig_4_13(outdir, dx=0.05, progress=True, t_end=450.0):
                       "reproduced" if kind == "reverse-undercompressive" else "NOT reproduced")]
     ax[0].legend(fontsize=8)
     ax[0].set_xlim(0, 170)
+    ax[0].set_xlabel("x")
+    ax[0].set_ylabel(f"h(x, t={t_end:g})")
     ax[1].legend(fontsize=8)
     ax[1].set_xlabel("h")
     ax[1].set_ylabel("f(h)")
@@ -447,9 +449,8 @@ def fig_4_4(outdir, progress=True, n_D=15, D_max=3.5):
     ax.axhline(tangent_state(b), c="gray", lw=0.8, label="h_T = (1 - b)/2")
     for k, name in REGIONS.items():
         ii = np.argwhere(reg == k)
-        if ii.size:
-            i, j = ii[len(ii) // 2]
-            ax.text(Ds[j], hs[i], f"({k})", fontsize=8)
+        if ii.size:   # label at the region's centroid
+            ax.text(Ds[ii[:, 1]].mean(), hs[ii[:, 0]].mean(), f"({k})", fontsize=9, ha="center")
     ax.set_xlabel("D")
     ax.set_ylabel("h_inf")
     ax.legend(fontsize=8)
