@@ -1,17 +1,13 @@
 """Tables (mean ± std over seeds, thesis numbers side by side) and figure saving for ``thesis.diva``."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ..plotting import plt, save_figure
+
 __all__ = ["mean_std", "pct", "format_table", "save_figure", "band", "plt"]
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 
 def mean_std(values: Sequence[float], scale: float = 1.0, digits: int = 2, signed: bool = False) -> str:
@@ -47,17 +43,6 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence], title: str | N
     if note:
         out.append(note)
     return "\n".join(out)
-
-
-def save_figure(fig, out_dir: str | Path, name: str, dpi: int = 100) -> Path:
-    """tight_layout + savefig to ``out_dir/name``; closes the figure; returns the path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
 
 
 def band(ax, x, curves: np.ndarray, label: str, color=None, **kw) -> None:

@@ -3,11 +3,10 @@ yield.  Each `fig_*` runs the solver, writes a PNG into `outdir` and returns a l
 (dict(figure, quantity, thesis, measured, note))."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 
+from ..plotting import save_figure
 from .analysis import find_fronts, leading_front, plateau
 from .grid import f, fprime
 from .shocks import classify_shock, rarefaction_profile
@@ -18,9 +17,7 @@ from .waves import (REGIONS, bifurcation_diagram, classify_region, reverse_under
 
 
 def _plt():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plotting import plt   # lazily: the solver itself does not need matplotlib
     return plt
 
 
@@ -101,13 +98,8 @@ def _plot_profiles(ax, sol, title, xlim=None):
         ax.set_xlim(*xlim)
 
 
-def _save(fig, outdir, name):
-    Path(outdir).mkdir(parents=True, exist_ok=True)
-    p = os.path.join(outdir, name)
-    fig.tight_layout()
-    fig.savefig(p, dpi=90)
-    _plt().close(fig)
-    return p
+def _save(fig, outdir, name) -> str:
+    return str(save_figure(fig, outdir, name, dpi=90))
 
 
 def fig_4_3(outdir, dx=0.05, progress=True, t_end=200.0):

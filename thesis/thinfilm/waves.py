@@ -91,23 +91,30 @@ def undercompressive_state(b: float, D: float, h_max: float = 1.5, n_scan: int =
     if not (D >= 0) or not np.isfinite(D):
         raise ValueError(f"D must be >= 0, got {D!r}")
     h0 = uc_threshold(b)
-    hs = np.linspace(h0 + 1e-3, h_max, n_scan)
+    h_uc = _scan_bisect(lambda h: _uc_outcome(h, b, D, eps, xi_max)[0],
+                        np.linspace(h0 + 1e-3, h_max, n_scan), xtol)
+    if h_uc is None:
+        raise ValueError(f"no undercompressive state found for b={b}, D={D} on ({h0:.3f}, {h_max}]")
+    return h_uc, float(rh_speed(h_uc, b))
+
+
+def _scan_bisect(outcome, hs: np.ndarray, xtol: float) -> float | None:
+    """First h where the shooting outcome changes along the scan hs, refined by bisection to xtol;
+    None if the outcome never changes."""
     prev_h, prev_o = None, None
     for h in hs:
-        o = _uc_outcome(h, b, D, eps, xi_max)[0]
+        o = outcome(h)
         if prev_o is not None and o != prev_o:
-            lo, hi, olo = prev_h, h, prev_o
+            lo, hi = prev_h, h
             while hi - lo > xtol:
                 mid = 0.5 * (lo + hi)
-                om = _uc_outcome(mid, b, D, eps, xi_max)[0]
-                if om == olo:
+                if outcome(mid) == prev_o:
                     lo = mid
                 else:
                     hi = mid
-            h_uc = 0.5 * (lo + hi)
-            return float(h_uc), float(rh_speed(h_uc, b))
+            return float(0.5 * (lo + hi))
         prev_h, prev_o = h, o
-    raise ValueError(f"no undercompressive state found for b={b}, D={D} on ({h0:.3f}, {h_max}]")
+    return None
 
 
 def _ruc_outcome(h_l: float, h_r: float, D: float, eps: float, xi_max: float):
@@ -154,22 +161,11 @@ def reverse_undercompressive_state(h_right: float, D: float, n_scan: int = 60, e
     disc = (1.0 + h_right) ** 2 - 8.0 * (h_right - h_right ** 2)
     h_top = ((1.0 + h_right) - np.sqrt(max(disc, 0.0))) / 4.0 if disc > 0 else min(h_right, 1 / 3)
     h_top = min(h_top, h_right)
-    hs = np.linspace(0.02 * h_top, 0.98 * h_top, n_scan)
-    prev_h, prev_o = None, None
-    for h in hs:
-        o = _ruc_outcome(h, h_right, D, eps, xi_max)
-        if prev_o is not None and o != prev_o:
-            lo, hi, olo = prev_h, h, prev_o
-            while hi - lo > xtol:
-                mid = 0.5 * (lo + hi)
-                if _ruc_outcome(mid, h_right, D, eps, xi_max) == olo:
-                    lo = mid
-                else:
-                    hi = mid
-            h_l = 0.5 * (lo + hi)
-            return float(h_l), float(rh_speed(h_l, h_right))
-        prev_h, prev_o = h, o
-    raise ValueError(f"no reverse-undercompressive state found for h_right={h_right}, D={D}")
+    h_l = _scan_bisect(lambda h: _ruc_outcome(h, h_right, D, eps, xi_max),
+                       np.linspace(0.02 * h_top, 0.98 * h_top, n_scan), xtol)
+    if h_l is None:
+        raise ValueError(f"no reverse-undercompressive state found for h_right={h_right}, D={D}")
+    return h_l, float(rh_speed(h_l, h_right))
 
 
 @dataclass

@@ -3,23 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ..plotting import plt, save_figure
 
 __all__ = ["plot_convergence", "plot_kernel_drift", "plot_beta_star", "plot_norm_growth"]
-
-
-def _save(fig: "plt.Figure", out_dir: str | Path, name: str, dpi: int = 110) -> Path:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / name
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    return path
 
 
 def plot_convergence(res: dict, out_dir: str | Path, name: str = "convergence.png", dpi: int = 110) -> Path:
@@ -50,7 +38,7 @@ def plot_convergence(res: dict, out_dir: str | Path, name: str = "convergence.pn
         ax.set_xlabel("beta")
         ax.set_title(f"{ds}: V-dominated (beta<1) / G-dominated (beta>1)")
         ax.legend(fontsize=8)
-    return _save(fig, out_dir, name, dpi=dpi)
+    return save_figure(fig, out_dir, name, dpi=dpi)
 
 
 def plot_kernel_drift(res: dict, out_dir: str | Path, name: str = "kernel_drift.png") -> Path:
@@ -69,7 +57,7 @@ def plot_kernel_drift(res: dict, out_dir: str | Path, name: str = "kernel_drift.
         ax.set_xlabel("width m")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
-    return _save(fig, out_dir, name)
+    return save_figure(fig, out_dir, name, dpi=110)
 
 
 def plot_beta_star(res: dict, out_dir: str | Path, name: str = "beta_star.png") -> Path:
@@ -94,7 +82,7 @@ def plot_beta_star(res: dict, out_dir: str | Path, name: str = "beta_star.png") 
         ax.set_xlabel("GD step s (eta = 1/||Lambda(0)||)")
         ax.set_ylabel("||f(s)-y||^2 / ||f(0)-y||^2")
         ax.legend(fontsize=8)
-    return _save(fig, out_dir, name)
+    return save_figure(fig, out_dir, name, dpi=110)
 
 
 def plot_norm_growth(res: dict, out_dir: str | Path, name: str = "norm_growth.png") -> Path:
@@ -113,4 +101,4 @@ def plot_norm_growth(res: dict, out_dir: str | Path, name: str = "norm_growth.pn
     axes[1].loglog(eta, g[0] * eta / eta[0], "k:", label="proportional to eta")
     axes[1].set_xlabel("step size eta")
     axes[1].legend(fontsize=8)
-    return _save(fig, out_dir, name)
+    return save_figure(fig, out_dir, name, dpi=110)
