@@ -101,3 +101,32 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Fig. 2.3 analogue" in out and "AUC DIVA" in out
     assert (tmp_path / "outliers.png").exists()
+
+
+def test_low_data_subsample():
+    assert E.parse_dataset("mnist-cnn-transfer@20") == ("mnist-cnn-transfer", 20)
+    assert E.parse_dataset("digits") == ("digits", None)
+    for bad in ("digits@", "digits@0", "digits@x", "@5"):
+        with pytest.raises(ValueError, match="spec"):
+            E.parse_dataset(bad)
+    full = E.load("wine", 0, ("train", "pool", "test"))
+    d = E.load("wine@7", 0, ("train", "pool", "test"))
+    for sp in ("train", "pool"):
+        Z, y = d[sp]
+        assert torch.equal(torch.bincount(y), torch.full((3,), 7))  # exactly k per class
+        # rows of the full split (same features), no duplicates
+        Zf = full[sp][0]
+        match = (Z[:, None, :] == Zf[None, :, :]).all(-1)
+        assert bool((match.sum(1) == 1).all()) and len(set(match.int().argmax(1).tolist())) == len(y)
+    Zt = d["test"][0]
+    assert torch.equal(Zt, full["test"][0])  # test split unchanged
+    assert not bool((d["train"][0][:, None, :] == Zt[None, :, :]).all(-1).any())  # disjoint from test
+    again, other = E.load("wine@7", 0, ("train",)), E.load("wine@7", 1, ("train",))
+    assert torch.equal(again["train"][0], d["train"][0])  # seed-deterministic
+    assert other["train"][0].shape == d["train"][0].shape
+    assert E.row_seeds("wine@7", [0, 1, 2], 5) == [0, 1, 2, 3, 4] and E.row_seeds("wine", [0, 1, 2], 5) == [0, 1, 2]
+    with pytest.raises(ValueError, match="fewer than k"):
+        E.load("wine@40", 0, ("train",))
+    r = E.get_experiment("reweight")(datasets=("wine@5",), seeds=2, low_data_seeds=3, lam_scales=(1.0,),
+                                     progress=False, verbose=False)
+    assert r["n_train"]["wine@5"] == 15 and len(r["errors"]["wine@5"]["diva"]) == 3 and "W-T-L" in r["table"]

@@ -50,7 +50,6 @@ def copy_bandwidth_gbps(nbytes: int = 1 << 30) -> float:
     src = torch.empty(nbytes // 4, dtype=torch.float32, device="cuda").uniform_()
     dst = torch.empty_like(src)
     ms = timed(lambda: dst.copy_(src), warmup=5, min_time=0.5)
-    del src, dst
     return 2 * nbytes / (ms * 1e-3) / 1e9
 
 

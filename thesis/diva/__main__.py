@@ -2,7 +2,7 @@
 
 DIVA experiments of thesis Chapter 2 (Sections 2.3.4-2.4, Tables 2.1-2.2, Figs. 2.3-2.6) on fixed features
 of bundled data (see ``thesis.diva.extractors``; nothing downloads). With the quick defaults (the default)
-all five take about 20 s on 2 CPU cores once the features are cached; the first run also trains the two
+all five take about 30 s on 2 CPU cores once the features are cached; the first run also trains the two
 small MNIST CNN extractors once per seed (about a minute for 3 seeds). ``--full`` adds data sets, splits,
 lambda values and steps. Every number is mean ± std over ``--seeds`` seeds; tables print the thesis's
 numbers alongside (different data sets: ResNet-34 features of fine-grained image sets there). Figures go

@@ -18,7 +18,7 @@ import torch
 
 from .experiments import choose_lam, maybe_tqdm, ridge_error, seed_list, with_bias
 from .extractors import image_features, image_splits
-from .report import format_table, plt, save_figure
+from .report import finish, format_table, mean_std, plt, save_figure
 
 NAMES = ("identity", "hflip", "vflip")
 FLIPS = (lambda X: X, lambda X: X[:, :, ::-1], lambda X: X[:, ::-1, :])
@@ -70,16 +70,11 @@ def run(*, datasets=("digits", "digits-rff"), seeds=3, steps: int = 4, lr: float
     res = {"p": {d: np.asarray(v) for d, v in p.items()}, "p_class": {d: np.asarray(v) for d, v in p_class.items()},
            "test_error": test_err, "names": NAMES, "objective": objective, "steps": steps, "lr": lr,
            "seeds": seeds, "seconds": time.perf_counter() - t0}
-    res["table"] = table(res)
-    res["figure"] = figure(res, out_dir) if out_dir else None
-    if verbose:
-        print(res["table"])
-    return res
+    return finish(res, table, figure, out_dir, verbose)
 
 
 def _ms(v) -> str:
-    v = np.asarray(v, float)
-    return f"{v.mean():.3f} ± {v.std(ddof=1) if v.size > 1 else 0:.3f}"
+    return mean_std(v, digits=3)
 
 
 def table(res: dict) -> str:

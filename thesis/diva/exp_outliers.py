@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .experiments import choose_lam, corrupt_labels, load, maybe_tqdm, ridge_error, seed_list
-from .report import format_table, plt, save_figure
+from .report import finish, format_table, mean_std, plt, save_figure
 
 # Thesis Fig. 2.3 (right): AUC of DIVA outlier detection at 20% label noise on six ResNet-34 feature sets
 # (the data-set names and the F1 column are not legible in our copy of the thesis).
@@ -84,16 +84,11 @@ def run(*, datasets=("digits", "digits-rff", "mnist-cnn", "mnist-cnn-transfer", 
     res = {"auc": auc, "f1_eps0": f1_eps, "f1_top": f1_top, "precision_eps0": prec, "recall_eps0": rec,
            "flagged": flagged, "test_error": test_err, "hist": hist, "roc": roc, "noise": noise,
            "seeds": seeds, "seconds": time.perf_counter() - t0}
-    res["table"] = table(res)
-    res["figure"] = figure(res, out_dir) if out_dir else None
-    if verbose:
-        print(res["table"])
-    return res
+    return finish(res, table, figure, out_dir, verbose)
 
 
 def _ms(v, d=3) -> str:
-    v = np.asarray(v, float)
-    return f"{v.mean():.{d}f} ± {v.std(ddof=1) if v.size > 1 else 0:.{d}f}"
+    return mean_std(v, digits=d)
 
 
 def table(res: dict) -> str:

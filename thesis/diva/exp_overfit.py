@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .experiments import choose_lam, error, fit, load, maybe_tqdm, seed_list
-from .report import band, format_table, plt, save_figure
+from .report import band, finish, format_table, pct, plt, save_figure
 
 
 def run(*, datasets=("digits",), seeds=3, steps: int = 40, lrs=(0.05, 0.15, 0.5), n_val: int | None = 100,
@@ -40,16 +40,7 @@ def run(*, datasets=("digits",), seeds=3, steps: int = 40, lrs=(0.05, 0.15, 0.5)
     res = {"val": {key: np.asarray(v) for key, v in val_c.items()},
            "test": {key: np.asarray(v) for key, v in test_c.items()},
            "steps": steps, "lrs": lrs, "n_val": n_val, "seeds": seeds, "seconds": time.perf_counter() - t0}
-    res["table"] = table(res)
-    res["figure"] = figure(res, out_dir) if out_dir else None
-    if verbose:
-        print(res["table"])
-    return res
-
-
-def _ms(v) -> str:
-    v = 100 * np.asarray(v, float)
-    return f"{v.mean():.2f} ± {v.std(ddof=1) if v.size > 1 else 0:.2f}"
+    return finish(res, table, figure, out_dir, verbose)
 
 
 def table(res: dict) -> str:
@@ -58,8 +49,8 @@ def table(res: dict) -> str:
     for key in res["val"]:
         v, t = res["val"][key], res["test"][key]
         best = int(t.mean(0).argmin())
-        rows.append([f"{key[0]} eta={key[1]:g}", "val", *(_ms(v[:, s]) for s in marks), ""])
-        rows.append(["", "test", *(_ms(t[:, s]) for s in marks), f"{best} ({_ms(t[:, best])})"])
+        rows.append([f"{key[0]} eta={key[1]:g}", "val", *(pct(v[:, s]) for s in marks), ""])
+        rows.append(["", "test", *(pct(t[:, s]) for s in marks), f"{best} ({pct(t[:, best])})"])
     return format_table(
         ["dataset / step size", "error %", *(f"step {s}" for s in marks), "best test step"], rows,
         title=f"Fig. 2.6 analogue: DIVA Reweight on a validation loss ({res['n_val'] or 'all'} validation "

@@ -6,6 +6,10 @@ LOO predictions: loss-based weights and the threshold-closeness weights of Activ
 (max-abs)" is the same DIVA Reweight with the gradient step normalized by max|g| instead of mean|g|
 (``methods.reweight(normalize=...)``), a sensitivity check of the step size.
 The thesis's [RZY18] column has no counterpart here.
+
+Rows "<ds>@k" (``experiments.LOW_DATA``) are the low-data regime of the thesis's fine-grained sets: the
+training split subsampled to k samples per class (test split unchanged), lambda re-chosen by LOO on the
+subsample, over ``low_data_seeds`` seeds.
 """
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import time
 
 import numpy as np
 
-from .experiments import choose_lam, load, maybe_tqdm, ridge_error, seed_list
-from .report import format_table, pct, plt, save_figure
+from .experiments import (LOW_DATA, LOW_DATA_SEEDS, choose_lam, load, maybe_tqdm, ridge_error, row_seeds, seed_list,
+                          win_tie_loss)
+from .report import finish, format_table, low_data_note, pct, plt, save_figure
 
 # Thesis Table 2.1 (ResNet-34 ImageNet features, fine-grained sets): test error % -- different data sets.
 THESIS_TABLE_2_1 = {  # dataset: (original, DIVA Reweight, [CLM17], [RZY18], gain)
@@ -30,18 +35,23 @@ LABELS = {"original": "Original", "diva": "DIVA Reweight", "diva_max": "DIVA (ma
           "clm17": "[CLM17] thr.-closeness", "loss": "loss reweight"}
 
 
-def run(*, datasets=("digits", "digits-rff", "breast_cancer", "wine", "mnist-cnn", "mnist-cnn-transfer"),
+def run(*, datasets=("digits", "digits-rff", "breast_cancer", "wine", "mnist-cnn", "mnist-cnn-transfer",
+                     *LOW_DATA),
         seeds=3, steps: int = 4, lr: float = 0.15, lam_scales=(1.0, 64.0), train_splits=("train",),
-        max_train: int | None = None, out_dir=None, progress: bool = True, verbose: bool = True) -> dict:
+        max_train: int | None = None, low_data_seeds: int | None = LOW_DATA_SEEDS, out_dir=None,
+        progress: bool = True, verbose: bool = True) -> dict:
     """Test error (in [0, 1]) per data set, method and seed; lambda chosen per data set/seed by LOO error.
 
     ``lam_scales``: the fits are also run at lambda times each factor != 1 (rows "<ds> lam x64"): the thesis
     notes that "DIVA does not require lambda to be optimal and improvements are even more significant for
     un-optimized lambda" (Appendix 2.A.2).
 
+    A data set "<name>@k" uses k training samples per class (``experiments.load``) and, when ``seeds`` has
+    fewer, ``low_data_seeds`` seeds (``experiments.row_seeds``: ``seeds`` then the next integers).
+
     Returns {"errors": {row: {method: [err per seed]}}, "lam": {row: [...]}, "n_train": {row: n},
-    "down_weighted": {row: [fraction of alpha < 1 per seed]}, "table": str, "figure": path | None}; a row is
-    the data set name (LOO-optimal lambda) or "<ds> lam x<factor>"."""
+    "down_weighted": {row: [fraction of alpha < 1 per seed]}, "row_seeds": {row: [seeds]}, "table": str,
+    "figure": path | None}; a row is the data set name (LOO-optimal lambda) or "<ds> lam x<factor>"."""
     from .baselines import loss_reweight, threshold_closeness_weights
     from .methods import reweight
 
@@ -58,7 +68,8 @@ def run(*, datasets=("digits", "digits-rff", "breast_cancer", "wine", "mnist-cnn
     rows = [label(ds, sc) for sc in scales for ds in datasets]
     errors = {r: {m: [] for m in METHODS} for r in rows}
     lams, n_train, down, zero = ({r: [] for r in rows} for _ in range(4))
-    jobs = [(ds, s) for ds in datasets for s in seeds]
+    rseeds = {label(ds, sc): row_seeds(ds, seeds, low_data_seeds) for sc in scales for ds in datasets}
+    jobs = [(ds, s) for ds in datasets for s in row_seeds(ds, seeds, low_data_seeds)]
     for ds, seed in maybe_tqdm(jobs, progress, desc="reweight", leave=False):
         d = load(ds, seed, (split, "test"), max_n={split: max_train})
         (Z, y), (Zt, yt) = d[split], d["test"]
@@ -82,12 +93,8 @@ def run(*, datasets=("digits", "digits-rff", "breast_cancer", "wine", "mnist-cnn
             down[row].append(float((a < 1 - 1e-9).double().mean()))
             zero[row].append(float((a <= 0).double().mean()))
     res = {"errors": errors, "lam": lams, "n_train": n_train, "down_weighted": down, "zeroed": zero,
-           "seeds": seeds, "steps": steps, "lr": lr, "seconds": time.perf_counter() - t0}
-    res["table"] = table(res)
-    res["figure"] = figure(res, out_dir) if out_dir else None
-    if verbose:
-        print(res["table"])
-    return res
+           "seeds": seeds, "row_seeds": rseeds, "steps": steps, "lr": lr, "seconds": time.perf_counter() - t0}
+    return finish(res, table, figure, out_dir, verbose)
 
 
 def table(res: dict) -> str:
@@ -95,18 +102,22 @@ def table(res: dict) -> str:
     for ds, e in res["errors"].items():
         gain = np.asarray(e["original"]) - np.asarray(e["diva"])
         rows.append([ds, res["n_train"][ds], f"2^{np.log2(np.median(res['lam'][ds])):.0f}",
-                     *(pct(e[m]) for m in METHODS), pct(gain, signed=True),
+                     *(pct(e[m]) for m in METHODS), pct(gain, signed=True), win_tie_loss(gain),
                      f"{100 * np.mean(res['down_weighted'][ds]):.0f}%"])
     rows.append(None)
     for name, (o, dv, clm, _rzy, g) in THESIS_TABLE_2_1.items():
-        rows.append([f"[thesis] {name}", "", "", f"{o:.2f}", f"{dv:.2f}", "-", f"{clm:.2f}", "-", f"+{g:.2f}", ""])
+        rows.append([f"[thesis] {name}", "", "", f"{o:.2f}", f"{dv:.2f}", "-", f"{clm:.2f}", "-", f"+{g:.2f}", "", ""])
     th_gain = np.mean([v[-1] for v in THESIS_TABLE_2_1.values()])
     return format_table(
-        ["dataset", "n_train", "lam", *(LABELS[m] for m in METHODS), "Gain (orig-DIVA)", "alpha<1"], rows,
-        title=f"Table 2.1 analogue: test error % (mean ± std over seeds {res['seeds']}), DIVA Reweight LOO "
-              f"K={res['steps']}, eta={res['lr']}",
+        ["dataset", "n_train", "lam", *(LABELS[m] for m in METHODS), "Gain (orig-DIVA)", "W-T-L", "alpha<1"],
+        rows,
+        title=f"Table 2.1 analogue: test error % (mean ± std over seeds {res['seeds']}{low_data_note(res)}), "
+              f"DIVA Reweight LOO K={res['steps']}, eta={res['lr']}",
         note="Rows '<ds> lam xF': the same with lambda = F x the LOO-optimal one (un-optimized lambda).\n"
              "DIVA Reweight: methods.reweight defaults (steps along g / mean|g|); DIVA (max-abs): g / max|g|.\n"
+             "Rows '<ds>@k': low-data regime, k training samples per class (stratified subsample of the "
+             "train split per seed; test split unchanged; lambda re-chosen by LOO on the subsample).\n"
+             "Gain: paired per seed (std over seeds); W-T-L: seeds where DIVA Reweight won-tied-lost.\n"
              "alpha<1: fraction of samples DIVA Reweight down-weighted. lam: median over seeds of the lambda "
              "used (LOO-error-optimal on 2^-16..2^12 per seed, times F).\n"
              f"[thesis] rows: Table 2.1, ResNet-34 features on fine-grained sets (different data sets; "
@@ -123,7 +134,7 @@ def figure(res: dict, out_dir) -> str:
         mean = [np.mean(a) for a in v]
         std = [np.std(a, ddof=1) if len(a) > 1 else 0 for a in v]
         ax.bar(x + (j - (len(METHODS) - 1) / 2) * w, mean, w, yerr=std, label=LABELS[m], capsize=2)
-    ax.set_xticks(x, ds, rotation=15)
+    ax.set_xticks(x, ds, rotation=30, ha="right", fontsize=7)
     ax.set_ylabel("test error (%)")
     ax.set_title("DIVA Reweight (Table 2.1 analogue)")
     ax.legend(fontsize=7)

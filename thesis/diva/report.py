@@ -7,7 +7,7 @@ import numpy as np
 
 from ..plotting import plt, save_figure
 
-__all__ = ["mean_std", "pct", "format_table", "save_figure", "band", "plt"]
+__all__ = ["mean_std", "pct", "format_table", "save_figure", "band", "plt", "finish", "low_data_note"]
 
 
 def mean_std(values: Sequence[float], scale: float = 1.0, digits: int = 2, signed: bool = False) -> str:
@@ -51,3 +51,18 @@ def band(ax, x, curves: np.ndarray, label: str, color=None, **kw) -> None:
     m, s = curves.mean(0), curves.std(0)
     line, = ax.plot(x, m, label=label, color=color, **kw)
     ax.fill_between(x, m - s, m + s, color=line.get_color(), alpha=0.2, lw=0)
+
+
+def finish(res: dict, table, figure, out_dir, verbose: bool) -> dict:
+    """Attach the printed table and the figure path (None without out_dir) to an experiment's results."""
+    res["table"] = table(res)
+    res["figure"] = figure(res, out_dir) if out_dir else None
+    if verbose:
+        print(res["table"])
+    return res
+
+
+def low_data_note(res: dict) -> str:
+    """Title suffix naming the seed count of the low-data rows '<ds>@k' when it differs from the others."""
+    extra = {len(v) for v in res.get("row_seeds", {}).values() if len(v) != len(res["seeds"])}
+    return "; rows '@k' over " + "/".join(str(n) for n in sorted(extra)) + " seeds" if extra else ""

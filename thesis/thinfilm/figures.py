@@ -230,7 +230,7 @@ def fig_4_7(outdir, dx=0.05, progress=True, t_end=200.0, x_left=30.0):
             _row("4.7", "h_inf, 1st-order upwind (thesis scheme)", 0.036, h_up1,
                  f"dx={dxm:g}: first-order upwind errs O(dx) upwards, the size of the thesis's +7%",
                  "consistent" if _close(h_up1, 0.036, 0.06) else "differs"),
-            _row("4.7", "front type", "compressive", kind, f"h_inf -> b, (4.13)",
+            _row("4.7", "front type", "compressive", kind, "h_inf -> b, (4.13)",
                  "reproduced" if kind == "compressive" else "NOT reproduced")]
 
 
