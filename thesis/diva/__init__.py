@@ -2,6 +2,7 @@
 
 * :mod:`thesis.diva.methods`     -- DIVA Reweight (eq. 2.13) / Extend / detrimental scores (eq. 2.14) /
   augmentation weights (Fig. 2.5), on ``wgm_kernels.ridge_loo`` and ``wgm_kernels.dataset_derivative``.
+* :mod:`thesis.diva.validation`  -- targets (labels or one-hot) and input checks naming the argument.
 * :mod:`thesis.diva.baselines`   -- uniform extension, LOO-loss / confidence scores, [CLM17] weights.
 * :mod:`thesis.diva.extractors`  -- ``features(name, split)``: cached fixed feature extractors (MNIST CNN,
   sklearn sets, random Fourier features) and their registry.

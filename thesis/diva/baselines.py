@@ -19,7 +19,8 @@ import torch
 
 from wgm_kernels import ridge_loo
 
-from .methods import _check_data, _check_int, _check_lam, _check_loss, _check_positive, _per_sample_loss
+from .methods import _per_sample_loss
+from .validation import check_data, check_int, check_lam, check_loss, check_positive
 
 __all__ = ["uniform_extend", "loo_loss_scores", "confidence_scores", "loss_reweight",
            "threshold_closeness_weights"]
@@ -28,8 +29,8 @@ __all__ = ["uniform_extend", "loo_loss_scores", "confidence_scores", "loss_rewei
 def uniform_extend(n_pool: int, n_select: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
     """Uniformly random selection order: the first ``n_select`` entries of a random permutation of
     range(n_pool), (n_select,) int64 (distinct indices). Deterministic for a seeded ``generator``."""
-    n_pool = _check_int(n_pool, "n_pool", 1)
-    n_select = _check_int(n_select, "n_select", 0)
+    n_pool = check_int(n_pool, "n_pool", 1)
+    n_select = check_int(n_select, "n_select", 0)
     if n_select > n_pool:
         raise ValueError(f"n_select must be <= n_pool={n_pool}, got {n_select}")
     return torch.randperm(n_pool, generator=generator)[:n_select]
@@ -37,8 +38,8 @@ def uniform_extend(n_pool: int, n_select: int, *, generator: torch.Generator | N
 
 @torch.no_grad()
 def _loo(Z, Y, lam, weight=None) -> tuple[torch.Tensor, torch.Tensor]:
-    lam = _check_lam(lam)
-    Z, Y = _check_data(Z, Y)
+    lam = check_lam(lam)
+    Z, Y = check_data(Z, Y)
     return ridge_loo(Z, Y, lam, weight).loo, Y
 
 
@@ -46,7 +47,7 @@ def loo_loss_scores(Z, Y, lam, *, loss: str = "ce") -> torch.Tensor:
     """Per-sample LOO loss ℓ(F_i, y_i) (n,) of the unweighted ridge fit (eq. 2.12): a plain outlier score.
 
     Z: (n, m) float; Y: (n, k) float or (n,) integer labels; lam > 0; loss "ce" or "mse"."""
-    _check_loss(loss)
+    check_loss(loss)
     F, Y = _loo(Z, Y, lam)
     return _per_sample_loss(F, Y, loss, False)
 
@@ -74,11 +75,11 @@ def loss_reweight(Z, Y, lam, *, steps: int = 1, temperature: float = 1.0, loss: 
 
     Returns: (n,) float weights >= 0 with mean 1.
     """
-    lam = _check_lam(lam)
-    steps = _check_int(steps, "steps", 0)
-    T = _check_positive(temperature, "temperature")
-    _check_loss(loss)
-    Z, Y = _check_data(Z, Y)
+    lam = check_lam(lam)
+    steps = check_int(steps, "steps", 0)
+    T = check_positive(temperature, "temperature")
+    check_loss(loss)
+    Z, Y = check_data(Z, Y)
     alpha = torch.ones(Z.shape[0], dtype=Z.dtype, device=Z.device)
     for _ in range(steps):
         with torch.no_grad():
@@ -105,11 +106,11 @@ def threshold_closeness_weights(Z, Y, lam, *, eps: float = 0.05, prediction: str
     Args: Z (n, m) float; Y (n, k) float or (n,) labels; lam > 0; eps > 0 (default 0.05: our choice).
     Returns: (n,) float weights > 0 with mean 1.
     """
-    lam = _check_lam(lam)
-    eps = _check_positive(eps, "eps")
+    lam = check_lam(lam)
+    eps = check_positive(eps, "eps")
     if prediction not in ("loo", "fitted"):
         raise ValueError(f"prediction must be 'loo' or 'fitted', got {prediction!r}")
-    Z, Y = _check_data(Z, Y)
+    Z, Y = check_data(Z, Y)
     with torch.no_grad():
         fit = ridge_loo(Z, Y, lam)
     P = fit.loo if prediction == "loo" else fit.fitted

@@ -25,161 +25,14 @@ import torch
 
 from wgm_kernels import dataset_derivative, ridge_loo
 
+from .validation import (LOSSES, as_targets, check_data, check_features, check_int, check_lam, check_loss,
+                         check_positive, check_rows, check_val, check_weight, n_classes, to_targets)
+
 __all__ = ["as_targets", "reweight", "ReweightResult", "ReweightStep", "extend", "ExtendResult", "ExtendStep",
            "detrimental_scores", "detrimental", "augmentation_weights", "AugmentationWeights", "LOSSES",
            "NORMALIZATIONS"]
 
-LOSSES = ("ce", "mse")
 NORMALIZATIONS = ("mean_abs", "max_abs", "none")
-
-
-# ----------------------------------------------------------------------------------------------- input checks
-
-def as_targets(Y, k: int | None = None, *, dtype: torch.dtype | None = None) -> torch.Tensor:
-    """Regression targets for the ridge fit.
-
-    Args:
-        Y: (n,) integer class labels in [0, k), or (n, k) float targets (one-hot or soft), returned as is
-            (cast to ``dtype`` if given).
-        k: number of classes for integer labels; None means ``max(Y) + 1``. For float Y it must equal
-            Y.shape[1] when given.
-        dtype: float dtype of the result; None keeps a float Y's dtype and uses the default dtype for labels.
-    Returns:
-        (n, k) float tensor.
-    """
-    return _as_targets(Y, k, dtype, "Y")
-
-
-def _as_targets(Y, k: int | None, dtype: torch.dtype | None, name: str) -> torch.Tensor:
-    if not isinstance(Y, torch.Tensor):
-        try:
-            Y = torch.as_tensor(Y)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise ValueError(f"{name} must be (n,) integer labels or (n, k) float targets") from exc
-    if k is not None:
-        k = _check_int(k, "k", 1)
-    if Y.dtype == torch.bool or Y.is_complex():
-        raise ValueError(f"{name} must be (n,) integer labels or (n, k) float targets, got dtype {Y.dtype}")
-    if Y.is_floating_point():
-        if Y.ndim != 2:
-            raise ValueError(f"{name} with a float dtype must have shape (n, k), got {tuple(Y.shape)}; "
-                             "pass integer labels as an integer tensor")
-        if k is not None and Y.shape[1] != k:
-            raise ValueError(f"{name} must have k={k} columns, got shape {tuple(Y.shape)}")
-        if not bool(torch.isfinite(Y).all()):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        return Y if dtype is None else Y.to(dtype)
-    if Y.ndim != 1:
-        raise ValueError(f"{name} with an integer dtype must have shape (n,) (class labels), got {tuple(Y.shape)}")
-    if Y.numel() and int(Y.min()) < 0:
-        raise ValueError(f"{name} labels must be >= 0, got min {int(Y.min())}")
-    kmax = int(Y.max()) + 1 if Y.numel() else 1
-    if k is None:
-        k = kmax
-    elif kmax > k:
-        raise ValueError(f"{name} labels must be < k={k}, got max {kmax - 1}")
-    return torch.nn.functional.one_hot(Y.long(), k).to(dtype or torch.get_default_dtype())
-
-
-def _n_classes(Y, name: str) -> int | None:
-    """Label count of integer labels (None for float targets); used to one-hot core and pool jointly."""
-    t = Y if isinstance(Y, torch.Tensor) else torch.as_tensor(Y)
-    if t.is_floating_point() or t.dtype == torch.bool or t.ndim != 1 or t.numel() == 0:
-        return None
-    return int(t.max()) + 1
-
-
-def _check_features(Z, name: str, m: int | None = None) -> torch.Tensor:
-    if not isinstance(Z, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(Z).__name__}")
-    if not Z.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {Z.dtype}")
-    if Z.ndim != 2:
-        raise ValueError(f"{name} must have shape (n, m), got {tuple(Z.shape)}")
-    if Z.shape[0] == 0:
-        raise ValueError(f"{name} must have at least one row, got shape {tuple(Z.shape)}")
-    if m is not None and Z.shape[1] != m:
-        raise ValueError(f"{name} must have m={m} feature columns (as the training features), "
-                         f"got shape {tuple(Z.shape)}")
-    if not bool(torch.isfinite(Z).all()):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return Z.detach()
-
-
-def _check_rows(Y: torch.Tensor, Z: torch.Tensor, yname: str, zname: str) -> None:
-    if Y.shape[0] != Z.shape[0]:
-        raise ValueError(f"{yname} has {Y.shape[0]} rows but {zname} has {Z.shape[0]}; they must match")
-
-
-def _check_lam(lam) -> float:
-    if isinstance(lam, torch.Tensor) and lam.numel() == 1:
-        lam = float(lam)
-    if isinstance(lam, bool) or not isinstance(lam, (int, float)):
-        raise ValueError(f"lam must be a positive float, got {lam!r}")
-    if not math.isfinite(lam) or lam <= 0:
-        raise ValueError(f"lam must be finite and > 0, got {lam!r}")
-    return float(lam)
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
-            value = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}") from None
-    if isinstance(value, bool) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
-
-
-def _check_loss(loss: str, misclassified_only: bool = False) -> None:
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    if misclassified_only and loss != "ce":
-        raise ValueError("misclassified_only=True needs loss='ce' (pass misclassified_only=False with loss='mse')")
-
-
-def _check_data(Z, Y, k: int | None = None, zname: str = "Z", yname: str = "Y"):
-    Z = _check_features(Z, zname)
-    Y = _as_targets(Y, k, Z.dtype, yname)
-    _check_rows(Y, Z, yname, zname)
-    return Z, Y
-
-
-def _check_val(val, Z: torch.Tensor, k: int):
-    """val = (Z_val (n_val, m), Y_val (n_val, k) float or (n_val,) labels) -> checked pair, or None."""
-    if val is None:
-        return None
-    if not isinstance(val, (tuple, list)) or len(val) != 2:
-        raise ValueError("val must be None or a pair (Z_val, Y_val)")
-    Zv = _check_features(val[0], "val[0] (Z_val)", Z.shape[1])
-    if Zv.dtype != Z.dtype:
-        raise ValueError(f"val[0] (Z_val) must have dtype {Z.dtype}, got {Zv.dtype}")
-    Yv = _as_targets(val[1], k, Z.dtype, "val[1] (Y_val)")
-    _check_rows(Yv, Zv, "val[1] (Y_val)", "val[0] (Z_val)")
-    return Zv, Yv
-
-
-def _check_weight(weight, n: int, ref: torch.Tensor, name: str = "weight") -> torch.Tensor | None:
-    if weight is None:
-        return None
-    if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
-        raise ValueError(f"{name} must be a float tensor of shape ({n},)")
-    if weight.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {tuple(weight.shape)}")
-    if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()):
-        raise ValueError(f"{name} must be finite and >= 0")
-    return weight.detach().to(ref.dtype)
 
 
 # ------------------------------------------------------------------------------------------------ evaluation
@@ -230,11 +83,11 @@ def detrimental_scores(Z, Y, lam, *, loss: str = "ce", misclassified_only: bool 
     Returns:
         (n,) tensor in Z's dtype (derivative of the loss summed over the evaluation samples).
     """
-    lam = _check_lam(lam)
-    _check_loss(loss, misclassified_only)
-    Z, Y = _check_data(Z, Y)
-    vv = _check_val(val, Z, Y.shape[1])
-    w = _check_weight(weight, Z.shape[0], Z)
+    lam = check_lam(lam)
+    check_loss(loss, misclassified_only)
+    Z, Y = check_data(Z, Y)
+    vv = check_val(val, Z, Y.shape[1])
+    w = check_weight(weight, Z.shape[0], Z)
     return dataset_derivative(Z, Y, lam, w, loss=loss, val=vv, misclassified_only=misclassified_only)
 
 
@@ -324,14 +177,14 @@ def reweight(Z, Y, lam, *, steps: int = 4, lr: float = 0.15, loss: str = "ce", m
         :class:`ReweightResult` (alpha, history, loss_history). Cost per step: one ridge_loo for the
         record and one dataset_derivative (two factorizations of the (m x m) Gram or (n x n) kernel).
     """
-    lam = _check_lam(lam)
-    steps = _check_int(steps, "steps", 0)
-    lr = _check_positive(lr, "lr")
-    _check_loss(loss, misclassified_only)
+    lam = check_lam(lam)
+    steps = check_int(steps, "steps", 0)
+    lr = check_positive(lr, "lr")
+    check_loss(loss, misclassified_only)
     if normalize not in NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}")
-    Z, Y = _check_data(Z, Y)
-    vv = _check_val(val, Z, Y.shape[1])
+    Z, Y = check_data(Z, Y)
+    vv = check_val(val, Z, Y.shape[1])
     alpha = torch.ones(Z.shape[0], dtype=Z.dtype, device=Z.device)
     history: list[ReweightStep] = []
     for t in range(steps + 1):
@@ -404,25 +257,25 @@ def extend(Z_core, Y_core, Z_pool, Y_pool, lam, *, step_size: int, max_steps: in
     Returns:
         :class:`ExtendResult`.
     """
-    lam = _check_lam(lam)
-    step_size = _check_int(step_size, "step_size", 1)
-    max_steps = None if max_steps is None else _check_int(max_steps, "max_steps", 0)
-    _check_loss(loss)
-    Zc = _check_features(Z_core, "Z_core")  # the kernel needs a non-zero weight to fit
+    lam = check_lam(lam)
+    step_size = check_int(step_size, "step_size", 1)
+    max_steps = None if max_steps is None else check_int(max_steps, "max_steps", 0)
+    check_loss(loss)
+    Zc = check_features(Z_core, "Z_core")  # the kernel needs a non-zero weight to fit
     if not isinstance(Z_pool, torch.Tensor) or Z_pool.ndim != 2 or Z_pool.shape[0] == 0:
         shape = tuple(Z_pool.shape) if isinstance(Z_pool, torch.Tensor) else type(Z_pool).__name__
         raise ValueError(f"Z_pool must be a non-empty (n_pool, m) tensor, got {shape}")
-    Zp = _check_features(Z_pool, "Z_pool", Zc.shape[1])
+    Zp = check_features(Z_pool, "Z_pool", Zc.shape[1])
     if Zp.dtype != Zc.dtype:
         raise ValueError(f"Z_pool must have the dtype of Z_core ({Zc.dtype}), got {Zp.dtype}")
-    kc, kp = _n_classes(Y_core, "Y_core"), _n_classes(Y_pool, "Y_pool")
+    kc, kp = n_classes(Y_core, "Y_core"), n_classes(Y_pool, "Y_pool")
     k = None if kc is None and kp is None else max(kc or 1, kp or 1)
-    Yc = _as_targets(Y_core, k, Zc.dtype, "Y_core")
-    Yp = _as_targets(Y_pool, Yc.shape[1], Zc.dtype, "Y_pool")
-    _check_rows(Yc, Zc, "Y_core", "Z_core")
-    _check_rows(Yp, Zp, "Y_pool", "Z_pool")
+    Yc = to_targets(Y_core, k, Zc.dtype, "Y_core")
+    Yp = to_targets(Y_pool, Yc.shape[1], Zc.dtype, "Y_pool")
+    check_rows(Yc, Zc, "Y_core", "Z_core")
+    check_rows(Yp, Zp, "Y_pool", "Z_pool")
     Z, Y = torch.cat([Zc, Zp]), torch.cat([Yc, Yp])
-    vv = _check_val(val, Z, Y.shape[1])
+    vv = check_val(val, Z, Y.shape[1])
     nc, npool = Zc.shape[0], Zp.shape[0]
     alpha = torch.cat([torch.ones(nc, dtype=Z.dtype), torch.zeros(npool, dtype=Z.dtype)]).to(Z.device)
     remaining = torch.ones(npool, dtype=torch.bool, device=Z.device)
@@ -495,7 +348,7 @@ def augmentation_weights(Z_aug, Y_aug, groups, lam, *, steps: int = 4, lr: float
     Returns:
         :class:`AugmentationWeights`. Raises ValueError when reweighting drives all weights to zero.
     """
-    Z, Y = _check_data(Z_aug, Y_aug, zname="Z_aug", yname="Y_aug")
+    Z, Y = check_data(Z_aug, Y_aug, zname="Z_aug", yname="Y_aug")
     n = Z.shape[0]
     if not isinstance(groups, torch.Tensor):
         groups = torch.as_tensor(groups)
