@@ -31,7 +31,7 @@ TORCH_LIBRARY(wgm_kernels, m) {
 
 // The norm pair on any device through the trilinear pair: Q(x; g) = T(x; g, g) and
 // (grad_x, grad_g) = (grad_x, grad_u + grad_v). A device registers its own norm_sq_backward kernel to
-// write (grad_x, grad_g) in one pass (csrc/cpu); the others get this fallback.
+// write (grad_x, grad_g) in one pass (csrc/cpu, csrc/cuda); the others get this fallback.
 namespace {
 
 using IntList = c10::IntArrayRef;

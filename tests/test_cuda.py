@@ -98,6 +98,56 @@ def test_gradcheck_gradgradcheck_float64(backend, case):
     assert torch.autograd.gradgradcheck(form, (x, u, v))
 
 
+needs_cuda_backend = pytest.mark.skipif("cuda" not in W.available_backends(),
+                                        reason="extension built without csrc/cuda")
+
+
+@needs_cuda_backend
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_cuda_norm_sq_ops_match_cpu(dtype, shape, case):
+    """The CUDA norm_sq / norm_sq_backward kernels (symmetric one-pass backward) against the CPU ops on the
+    same rounded inputs (float16/bfloat16: the CPU ops in float64), and against grad_u + grad_v of the CUDA
+    trilinear_backward. Outputs keep the input dtype."""
+    st, volume, alpha = _params(CASES[case])
+    params = (st.dy, st.dx, list(st.weights), volume, alpha)
+    x, g, _ = _data(shape, dtype, seed=case)
+    go = torch.randn(shape[0], device="cuda", dtype=torch.float64).to(dtype)
+    cpu_dtype = dtype if dtype in (torch.float32, torch.float64) else torch.float64
+    xc, gc, goc = (t.cpu().to(cpu_dtype) for t in (x, g, go))
+    q = torch.ops.wgm_kernels.norm_sq(x, g, *params)
+    gx, gg = torch.ops.wgm_kernels.norm_sq_backward(go, x, g, *params)
+    assert q.dtype == gx.dtype == gg.dtype == dtype and gx.device == gg.device == x.device
+    assert gx.shape == gg.shape == x.shape
+    q_cpu = torch.ops.wgm_kernels.norm_sq(xc, gc, *params)
+    gx_cpu, gg_cpu = torch.ops.wgm_kernels.norm_sq_backward(goc, xc, gc, *params)
+    tol = TOL[dtype]
+    torch.testing.assert_close(q.cpu().double(), q_cpu.double(), **tol)
+    scale = max(float(gx_cpu.abs().max()), float(gg_cpu.abs().max()), 1.0)
+    for name, a, b in (("grad_x", gx, gx_cpu), ("grad_g", gg, gg_cpu)):
+        torch.testing.assert_close(a.cpu().double(), b.double(), rtol=tol["rtol"], atol=tol["atol"] * scale,
+                                   msg=lambda m: f"cuda norm_sq_backward {name}: {m}")
+    tx, tu, tv = torch.ops.wgm_kernels.trilinear_backward(go, x, g, g, *params)
+    torch.testing.assert_close(gx.double(), tx.double(), rtol=tol["rtol"], atol=tol["atol"] * scale)
+    torch.testing.assert_close(gg.double(), tu.double() + tv.double(), rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+@needs_cuda_backend
+@pytest.mark.parametrize("case", [0, 1, 2, 3, 6])
+def test_cuda_norm_sq_ops_gradcheck_gradgradcheck_float64(case):
+    """norm_sq on CUDA through the op itself (its backward is the CUDA norm_sq_backward kernel)."""
+    st, volume, alpha = _params(CASES[case])
+    params = (st.dy, st.dx, list(st.weights), volume, alpha)
+    x, g, _ = (t.requires_grad_() for t in _data((2, 2, 6, 7), torch.float64, seed=case))
+    norm = lambda a, b: torch.ops.wgm_kernels.norm_sq(a, b, *params)
+    assert torch.autograd.gradcheck(norm, (x, g))
+    assert torch.autograd.gradgradcheck(norm, (x, g))
+    go = torch.randn(2, device="cuda", dtype=torch.float64, requires_grad=True)
+    bwd = lambda G, a, b: torch.ops.wgm_kernels.norm_sq_backward(G, a, b, *params)
+    assert torch.autograd.gradcheck(bwd, (go, x, g))
+
+
 @pytest.mark.parametrize("backend", GPU_BACKENDS)
 def test_gradient_penalty_matches_reference(backend):
     torch.manual_seed(0)

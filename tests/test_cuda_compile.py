@@ -21,6 +21,7 @@ import torch
 from torch.utils import cpp_extension
 
 import wgm_kernels as W
+from wgm_kernels._ext import HAS_EXT
 from wgm_kernels.stencil import make_stencil
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,7 @@ EMULATOR = r"""
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 struct Dim { int x = 0, y = 0, z = 0; };
@@ -101,48 +103,89 @@ template <typename F> void launch(int blocks, F f) {
     for (auto& t : ts) t.join();
   }
 }
-// in: B C H W K volume alpha | dy[K] dx[K] w[K] | G[B] X U V (float64). out: T[B] GX GU GV.
+// Runs the kernels in precision T (scalar_t = acc_t = T, as at::acc_type gives for float and double): the
+// trilinear pair on (X, U, V), then the symmetric (SYM, u = v = g) pair on (X, U).
+template <typename T>
+void run(int B, int C, int H, int W, int K, bool volume, double alpha, const std::vector<double>& st,
+         const std::vector<double>& G_, const std::vector<double>& X_, const std::vector<double>& U_,
+         const std::vector<double>& V_, std::vector<double>& res) {
+  const size_t N = size_t(B) * C * H * W;
+  const std::vector<T> G(G_.begin(), G_.end()), X(X_.begin(), X_.end()), U(U_.begin(), U_.end()),
+      V(V_.begin(), V_.end());
+  StencilArgs<T> a{};
+  a.n = K;
+  double total = 0;
+  for (int k = 0; k < K; ++k) {
+    const int dy = (int)st[k], dx = (int)st[K + k];
+    a.dy[k] = (int8_t)dy; a.dx[k] = (int8_t)dx; a.w[k] = (T)st[2 * K + k];
+    a.radius = std::max(a.radius, std::max(std::abs(dy), std::abs(dx)));
+    total += 2 * st[2 * K + k] * std::max(H - std::abs(dy), 0) * std::max(W - std::abs(dx), 0);
+  }
+  const int tiles_x = (W + kTileW - 1) / kTileW, ntiles = tiles_x * ((H + kTileH - 1) / kTileH);
+  const int blocks = B * C * ntiles;
+  std::vector<T> part(size_t(blocks) * 3), AU(B * C), AV(B * C), GX(N), GU(N), GV(N);
+  std::vector<double> out(B);
+  // Host side of trilinear_cuda / norm_sq_cuda: sum the per-block partials (T only; sum u, sum v for alpha).
+  auto finish = [&] {
+    std::fill(out.begin(), out.end(), 0.0);
+    for (int p = 0; p < B * C; ++p) {
+      T e = 0, su = 0, sv = 0;
+      for (int t = 0; t < ntiles; ++t) {
+        e += part[(p * ntiles + t) * 3]; su += part[(p * ntiles + t) * 3 + 1]; sv += part[(p * ntiles + t) * 3 + 2];
+      }
+      out[p / C] += e + T(alpha) * su * sv;
+    }
+  };
+  auto emit = [&](const std::vector<T>& v) { res.insert(res.end(), v.begin(), v.end()); };
+  for (int p = 0; p < B * C; ++p) {  // alpha g (sum v), alpha g (sum u) per plane, as the host computes them
+    T su = 0, sv = 0;
+    for (int i = 0; i < H * W; ++i) { su += U[size_t(p) * H * W + i]; sv += V[size_t(p) * H * W + i]; }
+    AU[p] = T(alpha) * G[p / C] * sv; AV[p] = T(alpha) * G[p / C] * su;
+  }
+  launch(blocks, [&] { trilinear_fwd_kernel<T, T, false>(X.data(), U.data(), V.data(), H, W, tiles_x, ntiles,
+                                                          volume, alpha != 0, T(total), a, part.data()); });
+  finish();
+  res.insert(res.end(), out.begin(), out.end());
+  launch(blocks, [&] { trilinear_bwd_kernel<T, T, false>(G.data(), X.data(), U.data(), V.data(),
+      alpha != 0 ? AU.data() : nullptr, alpha != 0 ? AV.data() : nullptr, C, H, W, tiles_x, ntiles, volume, T(total),
+      a, GX.data(), GU.data(), GV.data()); });
+  emit(GX); emit(GU); emit(GV);
+  // Symmetric pair, g = U: V and GV are not passed (nullptr), AU = alpha G sum g.
+  for (int p = 0; p < B * C; ++p) {
+    T sg = 0;
+    for (int i = 0; i < H * W; ++i) sg += U[size_t(p) * H * W + i];
+    AU[p] = T(alpha) * G[p / C] * sg;
+  }
+  std::fill(part.begin(), part.end(), T(-1e30));
+  launch(blocks, [&] { trilinear_fwd_kernel<T, T, true>(X.data(), U.data(), nullptr, H, W, tiles_x, ntiles,
+                                                         volume, alpha != 0, T(total), a, part.data()); });
+  finish();
+  res.insert(res.end(), out.begin(), out.end());
+  std::fill(GX.begin(), GX.end(), T(-1e30));
+  std::fill(GU.begin(), GU.end(), T(-1e30));
+  launch(blocks, [&] { trilinear_bwd_kernel<T, T, true>(G.data(), X.data(), U.data(), nullptr,
+      alpha != 0 ? AU.data() : nullptr, nullptr, C, H, W, tiles_x, ntiles, volume, T(total), a, GX.data(),
+      GU.data(), nullptr); });
+  emit(GX); emit(GU);
+}
+// in: B C H W K volume alpha | dy[K] dx[K] w[K] | G[B] X U V (float64); argv[3]: "f32" runs in float.
+// out (float64): T[B] GX GU GV of trilinear(X, U, V), then Q[B] GX GG of the norm pair on (X, g = U).
 int main(int argc, char** argv) {
   FILE* in = fopen(argv[1], "rb");
   double hdr[7];
   if (fread(hdr, 8, 7, in) != 7) return 2;
   const int B = hdr[0], C = hdr[1], H = hdr[2], W = hdr[3], K = hdr[4];
-  const bool volume = hdr[5] != 0;
-  const double alpha = hdr[6];
   const size_t N = size_t(B) * C * H * W;
-  std::vector<double> st(3 * K), G(B), X(N), U(N), V(N);
+  std::vector<double> st(3 * K), G(B), X(N), U(N), V(N), res;
   if (fread(st.data(), 8, 3 * K, in) + fread(G.data(), 8, B, in) + fread(X.data(), 8, N, in) +
       fread(U.data(), 8, N, in) + fread(V.data(), 8, N, in) != 3 * K + B + 3 * N) return 2;
   fclose(in);
-  StencilArgs<double> a{};
-  a.n = K;
-  double total = 0;
-  for (int k = 0; k < K; ++k) {
-    const int dy = (int)st[k], dx = (int)st[K + k];
-    a.dy[k] = (int8_t)dy; a.dx[k] = (int8_t)dx; a.w[k] = st[2 * K + k];
-    a.radius = std::max(a.radius, std::max(std::abs(dy), std::abs(dx)));
-    total += 2 * a.w[k] * std::max(H - std::abs(dy), 0) * std::max(W - std::abs(dx), 0);
-  }
-  const int tiles_x = (W + kTileW - 1) / kTileW, ntiles = tiles_x * ((H + kTileH - 1) / kTileH);
-  const int blocks = B * C * ntiles;
-  std::vector<double> part(size_t(blocks) * 3), out(B, 0.0), AU(B * C), AV(B * C), GX(N), GU(N), GV(N);
-  launch(blocks, [&] { trilinear_fwd_kernel<double, double>(X.data(), U.data(), V.data(), H, W, tiles_x, ntiles,
-                                                             volume, alpha != 0, total, a, part.data()); });
-  for (int p = 0; p < B * C; ++p) {
-    double e = 0, su = 0, sv = 0;
-    for (int t = 0; t < ntiles; ++t) {
-      e += part[(p * ntiles + t) * 3]; su += part[(p * ntiles + t) * 3 + 1]; sv += part[(p * ntiles + t) * 3 + 2];
-    }
-    out[p / C] += e + alpha * su * sv;
-    su = sv = 0;
-    for (int i = 0; i < H * W; ++i) { su += U[size_t(p) * H * W + i]; sv += V[size_t(p) * H * W + i]; }
-    AU[p] = alpha * G[p / C] * sv; AV[p] = alpha * G[p / C] * su;
-  }
-  launch(blocks, [&] { trilinear_bwd_kernel<double, double>(G.data(), X.data(), U.data(), V.data(),
-      alpha != 0 ? AU.data() : nullptr, alpha != 0 ? AV.data() : nullptr, C, H, W, tiles_x, ntiles, volume, total,
-      a, GX.data(), GU.data(), GV.data()); });
+  if (argc > 3 && std::string(argv[3]) == "f32")
+    run<float>(B, C, H, W, K, hdr[5] != 0, hdr[6], st, G, X, U, V, res);
+  else
+    run<double>(B, C, H, W, K, hdr[5] != 0, hdr[6], st, G, X, U, V, res);
   FILE* o = fopen(argv[2], "wb");
-  fwrite(out.data(), 8, B, o); fwrite(GX.data(), 8, N, o); fwrite(GU.data(), 8, N, o); fwrite(GV.data(), 8, N, o);
+  fwrite(res.data(), 8, res.size(), o);
   fclose(o);
   return 0;
 }
@@ -183,27 +226,82 @@ EMU_CASES = [  # multi-tile images (tiles are 32×32), odd sizes, 1-pixel-high, 
     ("cross", 2, "inverse_square", "volume", 0.0, (2, 1, 1, 40)),
     ("square", 8, "uniform", "volume", 0.0, (1, 1, 20, 35)),
     (W.Stencil([(2, 0), (1, -3)], [0.7, 1.3]), 1, "uniform", "volume", 0.2, (1, 1, 5, 6)),
+    ("square", 1, "uniform", "none", 0.25, (2, 3, 33, 31)),
+    ("diamond", 2, "inverse_square", "none", 0.0, (1, 2, 5, 67)),
+    ("square", 2, "uniform", "volume", 0.5, (3, 1, 65, 3)),
 ]
+# float64 runs scalar_t = acc_t = double, float32 scalar_t = acc_t = float (at::acc_type on CUDA). float32 is
+# compared with float64 results on the same rounded inputs; gradient atol is relative to the largest entry.
+EMU_TOL = {torch.float64: dict(rtol=1e-12, atol=1e-12), torch.float32: dict(rtol=2e-5, atol=2e-5)}
+_EMU_RUNS = {}
 
 
-@pytest.mark.parametrize("case", range(len(EMU_CASES)))
-def test_cuda_kernels_emulated_on_cpu_match_reference(emulator, case):
+def _emulate(emulator, case, dtype):
+    """Inputs of EMU_CASES[case] rounded to dtype (as float64), and the emulator's outputs: T, grad_x, grad_u,
+    grad_v of the trilinear pair on (x, u, v), then Q, grad_x, grad_g of the symmetric (norm) pair on (x, g = u)."""
+    key = (case, dtype)
+    if key in _EMU_RUNS:
+        return _EMU_RUNS[key]
     stencil, radius, weight, degree, alpha, shape = EMU_CASES[case]
     st = make_stencil(stencil, radius, weight)
     g = torch.Generator().manual_seed(case)
     x = torch.rand(shape, generator=g, dtype=torch.float64) + 0.05
     u, v = torch.randn(shape, generator=g, dtype=torch.float64), torch.randn(shape, generator=g, dtype=torch.float64)
     go = torch.randn(shape[0], generator=g, dtype=torch.float64)
+    x, u, v, go = (t.to(dtype).double() for t in (x, u, v, go))
     head = [*shape, len(st.offsets), float(degree == "volume"), alpha, *st.dy, *st.dx, *st.weights]
+    tag = f"{case}_{str(dtype)[6:]}"
     np.concatenate([np.array(head, dtype=np.float64), go.numpy(), x.numpy().ravel(), u.numpy().ravel(),
-                    v.numpy().ravel()]).tofile(emulator / f"in{case}.bin")
-    subprocess.run([str(emulator / "emu"), str(emulator / f"in{case}.bin"), str(emulator / f"out{case}.bin")],
-                   check=True, timeout=300)
-    out = torch.from_numpy(np.fromfile(emulator / f"out{case}.bin", dtype=np.float64))
+                    v.numpy().ravel()]).tofile(emulator / f"in{tag}.bin")
+    subprocess.run([str(emulator / "emu"), str(emulator / f"in{tag}.bin"), str(emulator / f"out{tag}.bin"),
+                    "f32" if dtype == torch.float32 else "f64"], check=True, timeout=300)
+    out = torch.from_numpy(np.fromfile(emulator / f"out{tag}.bin", dtype=np.float64))
     B, N = shape[0], x.numel()
-    got = [out[:B]] + [out[B + k * N: B + (k + 1) * N].view(shape) for k in range(3)]
+    assert out.numel() == 2 * B + 5 * N
+    tri = [out[:B]] + [out[B + k * N: B + (k + 1) * N].view(shape) for k in range(3)]
+    rest = out[B + 3 * N:]
+    sym = [rest[:B]] + [rest[B + k * N: B + (k + 1) * N].view(shape) for k in range(2)]
+    _EMU_RUNS[key] = (st, degree, alpha, go, x, u, v, tri, sym)
+    return _EMU_RUNS[key]
+
+
+def _close(name, got, want, dtype, scale=1.0):
+    tol = EMU_TOL[dtype]
+    torch.testing.assert_close(got, want, rtol=tol["rtol"], atol=tol["atol"] * max(scale, 1.0),
+                               msg=lambda m: f"{name} ({dtype}): {m}")
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+@pytest.mark.parametrize("case", range(len(EMU_CASES)))
+def test_cuda_kernels_emulated_on_cpu_match_reference(emulator, case, dtype):
+    st, degree, alpha, go, x, u, v, got, _ = _emulate(emulator, case, dtype)
     xr, ur, vr = (t.clone().requires_grad_() for t in (x, u, v))
     ref = W.trilinear_form(xr, ur, vr, stencil=st, degree=degree, alpha=alpha, backend="reference")
     ref_grads = torch.autograd.grad((ref * go).sum(), (xr, ur, vr))
-    for name, a, b in zip(("T", "grad_x", "grad_u", "grad_v"), got, (ref.detach(), *ref_grads)):
-        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12, msg=lambda m: f"{name}: {m}")
+    scale = max(float(r.abs().max()) for r in ref_grads)
+    _close("T", got[0], ref.detach(), dtype, float(ref.detach().abs().max()))
+    for name, a, b in zip(("grad_x", "grad_u", "grad_v"), got[1:], ref_grads):
+        _close(name, a, b, dtype, scale)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+@pytest.mark.parametrize("case", range(len(EMU_CASES)))
+def test_cuda_norm_sq_kernels_emulated_on_cpu_match_reference(emulator, case, dtype):
+    """The SYM kernels (norm_sq / norm_sq_backward on CUDA): Q and the one-pass (grad_x, grad_g) against the
+    reference's autograd and against the CPU ops in the same precision."""
+    st, degree, alpha, go, x, g, _, _, (q, gx, gg) = _emulate(emulator, case, dtype)
+    xr, gr = x.clone().requires_grad_(), g.clone().requires_grad_()
+    ref = W.wasserstein_grad_norm_sq(xr, gr, stencil=st, degree=degree, alpha=alpha, backend="reference")
+    ref_gx, ref_gg = torch.autograd.grad((ref * go).sum(), (xr, gr))
+    scale = max(float(ref_gx.abs().max()), float(ref_gg.abs().max()))
+    _close("Q", q, ref.detach(), dtype, float(ref.detach().abs().max()))
+    _close("grad_x", gx, ref_gx, dtype, scale)
+    _close("grad_g", gg, ref_gg, dtype, scale)
+    if not HAS_EXT:
+        return
+    params = (st.dy, st.dx, list(st.weights), degree == "volume", alpha)
+    cpu_q = torch.ops.wgm_kernels.norm_sq(x.to(dtype), g.to(dtype), *params)
+    cpu_gx, cpu_gg = torch.ops.wgm_kernels.norm_sq_backward(go.to(dtype), x.to(dtype), g.to(dtype), *params)
+    _close("Q vs cpu", q, cpu_q.double(), dtype, float(cpu_q.abs().max()))
+    _close("grad_x vs cpu", gx, cpu_gx.double(), dtype, scale)
+    _close("grad_g vs cpu", gg, cpu_gg.double(), dtype, scale)

@@ -63,8 +63,10 @@ def wasserstein_grad_norm_sq(
         validate: check for NaN/Inf and negative mass (O(N), one host sync; skipped inside torch.compile).
 
     Returns:
-        (B,) tensor of x's dtype (float32 for float16/bfloat16 inputs). Differentiable in x and grad, to any order (a critic's penalty is
-        differentiated through its input gradient).
+        (B,) tensor. float32/float64 inputs: x's dtype. float16/bfloat16 inputs accumulate in float32 and
+        come back in float32 from the CPU backends (reference, conv) but in x's dtype from the GPU kernels
+        (cuda, triton). Differentiable in x and grad, to any order (a critic's penalty is differentiated
+        through its input gradient).
     """
     x, grad = check_images(x, grad, validate=validate)
     return _dispatch(x, grad, grad, stencil, radius, weight, degree, alpha, backend)

@@ -14,6 +14,10 @@
 //  * backward: grad_x = g E/d, grad_u = g 1/2 sum_j w dv (m_i + m_j) + alpha g sum v, grad_v likewise, in one
 //    pass. m_j needs the neighbour's degree, so the staged tile holds m = x/d, the degree of each staged pixel
 //    computed in-kernel from its position (no degree tensor in memory).
+//  * SYM (u is v = g, the norm Q(x; g) = T(x; g, g) of norm_sq / norm_sq_backward): the same kernels with one
+//    staged input instead of two. The backward writes grad_x = G E(g, g) and grad_g = 2G (L(x) g + alpha 1 1^T g)
+//    directly (= grad_u + grad_v, which coincide), so no grad_u/grad_v buffers and no add, as on CPU (SYM
+//    in csrc/cpu/trilinear_cpu.cpp) and in Triton.
 // Accumulation in at::acc_type (float for half/bfloat16/float, double for double).
 #include <ATen/ATen.h>
 #include <ATen/AccumulateType.h>
@@ -25,6 +29,8 @@
 
 #include <climits>
 #include <cstdlib>
+#include <tuple>
+#include <vector>
 
 #include "../stencil.h"
 
@@ -110,7 +116,8 @@ __device__ void stage(const scalar_t* __restrict__ src, acc_t* dst, const Tile& 
   }
 }
 
-template <typename scalar_t, typename acc_t>
+// SYM: V is U (not read); the tile stages one input, and the partial sums hold (sum m E, sum g, sum g).
+template <typename scalar_t, typename acc_t, bool SYM>
 __global__ void __launch_bounds__(kThreads)
 trilinear_fwd_kernel(const scalar_t* __restrict__ X, const scalar_t* __restrict__ U,
                      const scalar_t* __restrict__ V, int H, int W, int tiles_x, int ntiles, bool volume,
@@ -119,11 +126,11 @@ trilinear_fwd_kernel(const scalar_t* __restrict__ X, const scalar_t* __restrict_
   __shared__ acc_t red[kWarps];
   const int R = st.radius, SW = kTileW + 2 * R, SH = kTileH + 2 * R;
   acc_t* su = reinterpret_cast<acc_t*>(smem_raw);
-  acc_t* sv = su + SW * SH;
+  acc_t* sv = SYM ? su : su + SW * SH;
   const Tile t = tile_of(tiles_x, ntiles);
   const int64_t off = t.plane * H * W;
   stage(U + off, su, t, R, H, W);
-  stage(V + off, sv, t, R, H, W);
+  if (!SYM) stage(V + off, sv, t, R, H, W);
   __syncthreads();
 
   acc_t acc = 0, sum_u = 0, sum_v = 0;
@@ -150,13 +157,13 @@ trilinear_fwd_kernel(const scalar_t* __restrict__ X, const scalar_t* __restrict_
     if (volume) m *= deg > 0 ? total / deg : acc_t(0);
     acc += m * e;
     sum_u += ui;
-    sum_v += vi;
+    if (!SYM) sum_v += vi;
   }
   // One write per block: (sum_i m_i E_i, sum u, sum v) of this tile.
   acc = block_sum(acc * acc_t(0.5), red);
   if (with_sums) {
     sum_u = block_sum(sum_u, red);
-    sum_v = block_sum(sum_v, red);
+    sum_v = SYM ? sum_u : block_sum(sum_v, red);
   }
   if (threadIdx.x == 0 && threadIdx.y == 0) {
     acc_t* out = part + static_cast<int64_t>(blockIdx.x) * 3;
@@ -166,7 +173,8 @@ trilinear_fwd_kernel(const scalar_t* __restrict__ X, const scalar_t* __restrict_
   }
 }
 
-template <typename scalar_t, typename acc_t>
+// SYM: V is U (not read) and GV is unused; GU receives grad_g = 2 (g L(x) u + AU) with AU = alpha g sum u.
+template <typename scalar_t, typename acc_t, bool SYM>
 __global__ void __launch_bounds__(kThreads)
 trilinear_bwd_kernel(const acc_t* __restrict__ G, const scalar_t* __restrict__ X,
                      const scalar_t* __restrict__ U, const scalar_t* __restrict__ V,
@@ -176,12 +184,12 @@ trilinear_bwd_kernel(const acc_t* __restrict__ G, const scalar_t* __restrict__ X
   extern __shared__ __align__(sizeof(double)) unsigned char smem_raw[];
   const int R = st.radius, SW = kTileW + 2 * R, SH = kTileH + 2 * R;
   acc_t* su = reinterpret_cast<acc_t*>(smem_raw);
-  acc_t* sv = su + SW * SH;
+  acc_t* sv = SYM ? su : su + SW * SH;
   acc_t* sm = sv + SW * SH;  // m = x / d over the tile and its halo
   const Tile t = tile_of(tiles_x, ntiles);
   const int64_t off = t.plane * H * W;
   stage(U + off, su, t, R, H, W);
-  stage(V + off, sv, t, R, H, W);
+  if (!SYM) stage(V + off, sv, t, R, H, W);
   {
     const int tid = threadIdx.y * kTileW + threadIdx.x;
     for (int i = tid; i < SW * SH; i += kThreads) {
@@ -201,7 +209,7 @@ trilinear_bwd_kernel(const acc_t* __restrict__ G, const scalar_t* __restrict__ X
 
   const acc_t hg = acc_t(0.5) * G[t.plane / C];
   const acc_t au = AU != nullptr ? AU[t.plane] : acc_t(0);
-  const acc_t av = AV != nullptr ? AV[t.plane] : acc_t(0);
+  const acc_t av = !SYM && AV != nullptr ? AV[t.plane] : acc_t(0);
   for (int r = 0; r < kTileH / kThreadsY; ++r) {
     const int ly = threadIdx.y + r * kThreadsY, lx = threadIdx.x;
     const int y = t.y0 + ly, x = t.x0 + lx;
@@ -219,15 +227,19 @@ trilinear_bwd_kernel(const acc_t* __restrict__ G, const scalar_t* __restrict__ X
         const acc_t du = w * (ui - su[j]), dv = vi - sv[j], mm = mi + sm[j];
         e += du * dv;
         deg += w;
-        gu += w * dv * mm;
-        gv += du * mm;
+        gu += w * dv * mm;  // SYM: dv = u_i - u_j, so w dv mm = du mm (grad_u = grad_v)
+        if (!SYM) gv += du * mm;
       }
     }
     const acc_t inv = volume ? (deg > 0 ? total / deg : acc_t(0)) : acc_t(1);
     const int64_t i = off + static_cast<int64_t>(y) * W + x;
     GX[i] = static_cast<scalar_t>(hg * inv * e);
-    GU[i] = static_cast<scalar_t>(hg * gu + au);
-    GV[i] = static_cast<scalar_t>(hg * gv + av);
+    if (SYM) {
+      GU[i] = static_cast<scalar_t>(acc_t(2) * (hg * gu + au));
+    } else {
+      GU[i] = static_cast<scalar_t>(hg * gu + au);
+      GV[i] = static_cast<scalar_t>(hg * gv + av);
+    }
   }
 }
 
@@ -297,13 +309,14 @@ size_t shared_bytes(Kernel kernel, int arrays, int R, size_t elem) {
   return bytes;
 }
 
-at::Tensor trilinear_cuda(const at::Tensor& x_, const at::Tensor& u_, const at::Tensor& v_,
-                          at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume,
-                          double alpha) {
+// Forward of T(x; u, v), or of Q(x; g) = T(x; g, g) with SYM (v is u, staged once). Returns x's dtype.
+template <bool SYM>
+at::Tensor forward_cuda(const at::Tensor& x_, const at::Tensor& u_, const at::Tensor& v_, at::IntArrayRef dy,
+                        at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
   check_inputs(x_, u_, v_);
   const Stencil st = make_stencil(dy, dx, weight);
   const c10::cuda::CUDAGuard guard(x_.device());
-  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = v_.contiguous();
+  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = SYM ? u : v_.contiguous();
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   if (x.numel() == 0) return at::zeros({B}, x.options());
   const Launch L = launch_shape(B * C, H, W);
@@ -313,8 +326,8 @@ at::Tensor trilinear_cuda(const at::Tensor& x_, const at::Tensor& u_, const at::
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "wgm_trilinear_cuda", [&] {
     using acc_t = at::acc_type<scalar_t, true>;
     const StencilArgs<acc_t> args = stencil_args<acc_t>(st);
-    auto kernel = trilinear_fwd_kernel<scalar_t, acc_t>;
-    const size_t smem = shared_bytes(kernel, 2, args.radius, sizeof(acc_t));
+    auto kernel = trilinear_fwd_kernel<scalar_t, acc_t, SYM>;
+    const size_t smem = shared_bytes(kernel, SYM ? 1 : 2, args.radius, sizeof(acc_t));
     kernel<<<static_cast<unsigned>(L.blocks), dim3(kTileW, kThreadsY), smem,
              c10::cuda::getCurrentCUDAStream()>>>(
         x.data_ptr<scalar_t>(), u.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(), static_cast<int>(H),
@@ -328,54 +341,83 @@ at::Tensor trilinear_cuda(const at::Tensor& x_, const at::Tensor& u_, const at::
   return per_plane.view({B, C}).sum(1).to(x.scalar_type());
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cuda(
-    const at::Tensor& grad_out_, const at::Tensor& x_, const at::Tensor& u_, const at::Tensor& v_,
-    at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
+// Backward of T: (grad_x, grad_u, grad_v); with SYM (v is u = g, the norm): (grad_x, grad_g), one pass each.
+template <bool SYM>
+std::vector<at::Tensor> backward_cuda(const at::Tensor& grad_out_, const at::Tensor& x_, const at::Tensor& u_,
+                                      const at::Tensor& v_, at::IntArrayRef dy, at::IntArrayRef dx,
+                                      at::ArrayRef<double> weight, bool volume, double alpha) {
   check_inputs(x_, u_, v_);
   check_grad_out(grad_out_, x_);
   TORCH_CHECK(grad_out_.device() == x_.device(), "wgm_kernels: grad_out must be on ", x_.device());
   const Stencil st = make_stencil(dy, dx, weight);
   const c10::cuda::CUDAGuard guard(x_.device());
-  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = v_.contiguous();
-  at::Tensor gx = at::empty_like(x), gu = at::empty_like(x), gv = at::empty_like(x);
-  if (x.numel() == 0) return {gx, gu, gv};
+  const at::Tensor x = x_.contiguous(), u = u_.contiguous(), v = SYM ? u : v_.contiguous();
+  at::Tensor gx = at::empty_like(x), gu = at::empty_like(x), gv = SYM ? at::Tensor() : at::empty_like(x);
+  const auto result = [&] { return SYM ? std::vector<at::Tensor>{gx, gu} : std::vector<at::Tensor>{gx, gu, gv}; };
+  if (x.numel() == 0) return result();
   const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
   const Launch L = launch_shape(B * C, H, W);
   const auto acc_type = at::toAccumulateType(x.scalar_type(), /*is_cuda=*/true);
   const at::Tensor g = grad_out_.to(acc_type).contiguous();
-  // The alpha 11^T term couples all pixels of a plane: alpha g (sum v), alpha g (sum u) per plane, up front.
+  // The alpha 11^T term couples all pixels of a plane: alpha g (sum v), alpha g (sum u) per plane, up front
+  // (SYM: only alpha g (sum g)).
   at::Tensor au, av;
   if (alpha != 0.0) {
     const at::Tensor ga = (alpha * g).repeat_interleave(C);
     au = (ga * v.sum({2, 3}, /*keepdim=*/false, acc_type).flatten()).contiguous();
-    av = (ga * u.sum({2, 3}, /*keepdim=*/false, acc_type).flatten()).contiguous();
+    if (!SYM) av = (ga * u.sum({2, 3}, /*keepdim=*/false, acc_type).flatten()).contiguous();
   }
   const double total = total_degree(st, H, W);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "wgm_trilinear_backward_cuda",
                                   [&] {
     using acc_t = at::acc_type<scalar_t, true>;
     const StencilArgs<acc_t> args = stencil_args<acc_t>(st);
-    auto kernel = trilinear_bwd_kernel<scalar_t, acc_t>;
-    const size_t smem = shared_bytes(kernel, 3, args.radius, sizeof(acc_t));
+    auto kernel = trilinear_bwd_kernel<scalar_t, acc_t, SYM>;
+    const size_t smem = shared_bytes(kernel, SYM ? 2 : 3, args.radius, sizeof(acc_t));
     kernel<<<static_cast<unsigned>(L.blocks), dim3(kTileW, kThreadsY), smem,
              c10::cuda::getCurrentCUDAStream()>>>(
         g.data_ptr<acc_t>(), x.data_ptr<scalar_t>(), u.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(),
         au.defined() ? au.data_ptr<acc_t>() : nullptr, av.defined() ? av.data_ptr<acc_t>() : nullptr,
         static_cast<int>(C), static_cast<int>(H), static_cast<int>(W), L.tiles_x, L.ntiles, volume,
         static_cast<acc_t>(total), args, gx.data_ptr<scalar_t>(), gu.data_ptr<scalar_t>(),
-        gv.data_ptr<scalar_t>());
+        SYM ? nullptr : gv.data_ptr<scalar_t>());
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
-  return {gx, gu, gv};
+  return result();
+}
+
+at::Tensor trilinear_cuda(const at::Tensor& x, const at::Tensor& u, const at::Tensor& v, at::IntArrayRef dy,
+                          at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
+  return forward_cuda<false>(x, u, v, dy, dx, weight, volume, alpha);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> trilinear_backward_cuda(
+    const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& u, const at::Tensor& v,
+    at::IntArrayRef dy, at::IntArrayRef dx, at::ArrayRef<double> weight, bool volume, double alpha) {
+  const auto r = backward_cuda<false>(grad_out, x, u, v, dy, dx, weight, volume, alpha);
+  return {r[0], r[1], r[2]};
+}
+
+at::Tensor norm_sq_cuda(const at::Tensor& x, const at::Tensor& g, at::IntArrayRef dy, at::IntArrayRef dx,
+                        at::ArrayRef<double> weight, bool volume, double alpha) {
+  return forward_cuda<true>(x, g, g, dy, dx, weight, volume, alpha);
+}
+
+std::tuple<at::Tensor, at::Tensor> norm_sq_backward_cuda(const at::Tensor& grad_out, const at::Tensor& x,
+                                                         const at::Tensor& g, at::IntArrayRef dy,
+                                                         at::IntArrayRef dx, at::ArrayRef<double> weight,
+                                                         bool volume, double alpha) {
+  const auto r = backward_cuda<true>(grad_out, x, g, g, dy, dx, weight, volume, alpha);
+  return {r[0], r[1]};
 }
 
 }  // namespace
 
-// norm_sq/norm_sq_backward come from the device-agnostic fallback in csrc/wgm.cpp. TODO(GPU tuning): a
-// symmetric backward kernel writing (grad_x, grad_g) in one pass, as on CPU and in Triton.
 TORCH_LIBRARY_IMPL(wgm_kernels, CUDA, m) {
   m.impl("trilinear", &trilinear_cuda);
   m.impl("trilinear_backward", &trilinear_backward_cuda);
+  m.impl("norm_sq", &norm_sq_cuda);
+  m.impl("norm_sq_backward", &norm_sq_backward_cuda);
 }
 
 }  // namespace wgm
