@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     t = sub.add_parser("train", help="train classifiers over a grid of η², radius and seeds")
     t.add_argument("--reg", required=True, help=f"one of {REGULARIZERS}")
     t.add_argument("--eta2", type=float, nargs="+", default=None,
-                   help="η² values (default: l2 0.1, wgm/wgm_tikhonov 0.001 — the quick grid's best on seed 0)")
+                   help="η² values (default: l2 0.1, wgm 0.001 — the quick grid's best on seed 0; wgm_tikhonov 0.001, untuned)")
     t.add_argument("--radius", type=int, nargs="+", default=[2])
     t.add_argument("--stencil", default="square")
     t.add_argument("--degree", default="volume")
