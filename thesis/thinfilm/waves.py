@@ -105,16 +105,21 @@ def _scan_bisect(outcome, hs: np.ndarray, xtol: float) -> float | None:
     for h in hs:
         o = outcome(h)
         if prev_o is not None and o != prev_o:
-            lo, hi = prev_h, h
-            while hi - lo > xtol:
-                mid = 0.5 * (lo + hi)
-                if outcome(mid) == prev_o:
-                    lo = mid
-                else:
-                    hi = mid
-            return float(0.5 * (lo + hi))
+            first = prev_o
+            return float(_bisect(lambda v: outcome(v) == first, prev_h, h, xtol))
         prev_h, prev_o = h, o
     return None
+
+
+def _bisect(pred, lo: float, hi: float, tol: float) -> float:
+    """Midpoint of the final bracket of the switch of pred on [lo, hi] (pred(lo) true, pred(hi) false)."""
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if pred(mid):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
 
 
 def _ruc_outcome(h_l: float, h_r: float, D: float, eps: float, xi_max: float):
@@ -330,13 +335,7 @@ def direct_wave_limit(b: float, D: float, h_uc: float, n_angles: int = 36, tol: 
         return h1
     if exists(hi):
         return h_uc
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
-        if exists(mid):
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+    return _bisect(exists, lo, hi, tol)
 
 
 def bifurcation_diagram(b: float, D_values, h_values, with_direct_waves: bool = True):
@@ -379,10 +378,4 @@ def uc_branch_end(b: float, D_lo: float, D_hi: float, tol: float = 1e-2) -> floa
             return False
     if not has_uc(D_lo) or has_uc(D_hi):
         raise ValueError(f"the UC branch does not end inside [{D_lo}, {D_hi}] for b={b}")
-    while D_hi - D_lo > tol:
-        mid = 0.5 * (D_lo + D_hi)
-        if has_uc(mid):
-            D_lo = mid
-        else:
-            D_hi = mid
-    return 0.5 * (D_lo + D_hi)
+    return _bisect(has_uc, D_lo, D_hi, tol)
