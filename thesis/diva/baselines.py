@@ -19,7 +19,7 @@ import torch
 
 from wgm_kernels import ridge_loo
 
-from .methods import _per_sample_loss
+from .methods import per_sample_loss
 from .validation import check_data, check_int, check_lam, check_loss, check_positive
 
 __all__ = ["uniform_extend", "loo_loss_scores", "confidence_scores", "loss_reweight",
@@ -49,7 +49,7 @@ def loo_loss_scores(Z, Y, lam, *, loss: str = "ce") -> torch.Tensor:
     Z: (n, m) float; Y: (n, k) float or (n,) integer labels; lam > 0; loss "ce" or "mse"."""
     check_loss(loss)
     F, Y = _loo(Z, Y, lam)
-    return _per_sample_loss(F, Y, loss, False)
+    return per_sample_loss(F, Y, loss, False)
 
 
 def confidence_scores(Z, Y, lam) -> torch.Tensor:
@@ -84,7 +84,7 @@ def loss_reweight(Z, Y, lam, *, steps: int = 1, temperature: float = 1.0, loss: 
     for _ in range(steps):
         with torch.no_grad():
             F = ridge_loo(Z, Y, lam, alpha).loo
-        ell = _per_sample_loss(F, Y, loss, False)
+        ell = per_sample_loss(F, Y, loss, False)
         sd = ell.std() if ell.numel() > 1 else ell.new_zeros(())
         if not float(sd) > 0:
             break  # all losses equal: nothing to separate

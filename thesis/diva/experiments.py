@@ -35,9 +35,10 @@ import torch
 import wgm_kernels as wk
 
 from .extractors import features
+from .validation import as_targets
 
 __all__ = ["LAM_GRID", "EXPERIMENTS", "FULL", "get_experiment", "with_bias", "load", "choose_lam",
-           "fit", "error", "ridge_error", "one_hot", "seed_list", "corrupt_labels", "maybe_tqdm",
+           "fit", "error", "ridge_error", "seed_list", "corrupt_labels", "maybe_tqdm",
            "parse_dataset", "per_class_subset", "LOW_DATA_SPLITS", "LOW_DATA", "LOW_DATA_FULL",
            "LOW_DATA_SEEDS", "row_seeds", "win_tie_loss"]
 
@@ -186,17 +187,13 @@ def load(name: str, seed: int, splits: Sequence[str] = ("train", "test"), *,
     return out
 
 
-def one_hot(y: torch.Tensor, k: int) -> torch.Tensor:
-    return torch.nn.functional.one_hot(y, k).to(torch.float64)
-
-
 def choose_lam(Z: torch.Tensor, y: torch.Tensor, grid: torch.Tensor | None = None, k: int | None = None,
                weight: torch.Tensor | None = None) -> float:
     """lambda of ``grid`` (default 2^-16 .. 2^12) with the lowest LOO classification error of the ridge
     classifier, ties broken by the LOO squared error (one batched ``ridge_loo`` call over the grid)."""
     grid = LAM_GRID if grid is None else torch.as_tensor(grid, dtype=torch.float64)
     k = int(y.max()) + 1 if k is None else k
-    Y = one_hot(y, k)
+    Y = as_targets(y, k, dtype=torch.float64)
     try:
         lams = grid
         F = wk.ridge_loo(Z, Y, lams, weight).loo  # (L, n, k)
@@ -226,7 +223,7 @@ def fit(Z: torch.Tensor, y: torch.Tensor, lam: float, weight: torch.Tensor | Non
         weight = torch.as_tensor(weight, dtype=Z.dtype).clamp_min(0)
         if float(weight.sum()) <= 0:
             weight = torch.ones_like(weight)
-    return wk.ridge_loo(Z, one_hot(y, k), lam, weight).coef
+    return wk.ridge_loo(Z, as_targets(y, k, dtype=torch.float64), lam, weight).coef
 
 
 def error(W: torch.Tensor, Z: torch.Tensor, y: torch.Tensor) -> float:

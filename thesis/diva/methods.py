@@ -24,6 +24,7 @@ from typing import NamedTuple, Sequence
 import torch
 
 from wgm_kernels import dataset_derivative, ridge_loo
+from wgm_kernels.ridge.epilogue import loss_and_grad
 
 from .validation import (LOSSES, as_targets, check_data, check_features, check_int, check_lam, check_loss,
                          check_positive, check_rows, check_val, check_weight, n_classes, to_targets)
@@ -37,14 +38,10 @@ NORMALIZATIONS = ("mean_abs", "max_abs", "none")
 
 # ------------------------------------------------------------------------------------------------ evaluation
 
-def _per_sample_loss(P: torch.Tensor, Y: torch.Tensor, loss: str, misclassified_only: bool) -> torch.Tensor:
-    """ℓ(P_i, y_i) (n,), the definitions of wgm_kernels.ridge.epilogue.loss_and_grad."""
-    if loss == "mse":
-        return (P - Y).square().sum(-1)
-    val = -(Y * torch.log_softmax(P, dim=-1)).sum(-1)
-    if misclassified_only:
-        val = val * (P.argmax(-1) != Y.argmax(-1)).to(P.dtype)
-    return val
+def per_sample_loss(P: torch.Tensor, Y: torch.Tensor, loss: str, misclassified_only: bool = False) -> torch.Tensor:
+    """ℓ(P_i, y_i) (n,) for predictions P and targets Y (n, k): the very loss the dataset derivative
+    differentiates (``wgm_kernels.ridge.epilogue.loss_and_grad``), so reported objectives cannot drift."""
+    return loss_and_grad(P, Y, loss, misclassified_only)[0]
 
 
 @torch.no_grad()
@@ -61,8 +58,8 @@ def _evaluate(Z, Y, lam, alpha, val, loss, misclassified_only) -> tuple[float, f
     """(objective, loss, error): means per evaluation sample of the optimized loss (masked when
     misclassified_only), of the unmasked loss, and of the 0-1 error."""
     P, T = _predictions(Z, Y, lam, alpha, val)
-    full = _per_sample_loss(P, T, loss, False)
-    obj = _per_sample_loss(P, T, loss, True) if misclassified_only else full
+    full = per_sample_loss(P, T, loss, False)
+    obj = per_sample_loss(P, T, loss, True) if misclassified_only else full
     err = (P.argmax(-1) != T.argmax(-1)).to(P.dtype)
     return float(obj.mean()), float(full.mean()), float(err.mean())
 
