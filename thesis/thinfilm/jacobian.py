@@ -35,16 +35,27 @@ def _residual_into(out, h, F_lr, a0, r, c, t, negate=False):
     return out
 
 
+def _fluxes(h, grid, phys, left, right, ws, want_jac, scale=1.0):
+    """Pad h into ws.hp and evaluate the face fluxes (and scale * their derivatives), with a
+    reservoir boundary cell made flux-free (F_0 = F_1: the cell is held at its value).
+    Returns F, (g0, G12, g3) or None, and the ghost linearizations (lc, rc)."""
+    lc, rc = pad_into(h, left, right, ws.hp)
+    F, g = flux_kernel(ws.hp, grid, phys, left, right, ws, want_jac=want_jac, scale=scale)
+    for side, face, inner in ((left, 0, 1), (right, -1, -2)):
+        if side.reservoir:
+            F[face] = F[inner]
+            if g is not None:
+                g0, G12, g3 = g
+                g0[face] = g3[face] = 0.0
+                G12[:, face] = 0.0
+    return F, g, lc, rc
+
+
 def residual(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
              a0: float, r: np.ndarray, dt: float) -> np.ndarray:
     """R(h) of the implicit step (no Jacobian)."""
     ws = workspace(grid.N)
-    pad_into(h, left, right, ws.hp)
-    F, _ = flux_kernel(ws.hp, grid, phys, left, right, ws, want_jac=False)
-    if left.reservoir:
-        F[0] = F[1]
-    if right.reservoir:
-        F[-1] = F[-2]
+    _fluxes(h, grid, phys, left, right, ws, want_jac=False)
     return _residual_into(np.empty(grid.N), h, ws.F_lr, a0, r, dt / grid.dx, ws.t_cell)
 
 
@@ -87,18 +98,8 @@ def assemble(h: np.ndarray, grid: Grid, phys: Physics, left: Side, right: Side,
     views: BandViews(ab, o, ws), to be reused across calls on the same ab."""
     N = grid.N
     c = dt / grid.dx
-    hp = ws.hp
-    lc, rc = pad_into(h, left, right, hp)
-    F, (g0, G12, g3) = flux_kernel(hp, grid, phys, left, right, ws, want_jac=True, scale=c)
+    _, (g0, G12, g3), lc, rc = _fluxes(h, grid, phys, left, right, ws, want_jac=True, scale=c)
     # (g0, [g1; g2], g3) = c G, G[m][k] = dF_k / d hp[k + m]
-    if left.reservoir:
-        F[0] = F[1]
-        g0[0] = g3[0] = 0.0
-        G12[:, 0] = 0.0
-    if right.reservoir:
-        F[-1] = F[-2]
-        g0[-1] = g3[-1] = 0.0
-        G12[:, -1] = 0.0
     _residual_into(R, h, ws.F_lr, a0, r, c, ws.t_cell2, negate=negate_R)
     if views is None or views.ab is not ab or views.ws is not ws or views.o != o:
         views = BandViews(ab, o, ws)
