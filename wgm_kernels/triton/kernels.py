@@ -53,6 +53,30 @@ def _neighbour(y, x, dy, dx, H, W, inb, base):
     return base + yj * W + xj, ok, yj, xj
 
 
+@triton.jit
+def _pixel_block(U, V, H, W, SYM: tl.constexpr, BLOCK: tl.constexpr, ACC: tl.constexpr):
+    """This program's plane p and BLOCK flattened pixels: (p, plane offset, idx, in-image mask, y, x,
+    u_i, v_i) with u, v loaded in ACC (v_i is u_i with SYM)."""
+    p = tl.program_id(0).to(tl.int64)
+    idx = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    inb = idx < H * W
+    y = idx // W
+    x = idx - y * W
+    base = p * H * W
+    ui = tl.load(U + base + idx, mask=inb, other=0.0).to(ACC)
+    if SYM:
+        vi = ui
+    else:
+        vi = tl.load(V + base + idx, mask=inb, other=0.0).to(ACC)
+    return p, base, idx, inb, y, x, ui, vi
+
+
+@triton.jit
+def _inv_degree(tot, deg):
+    """Volume normalization Σ_k deg_k / d_i of eq. 1.8 (0 for an isolated pixel)."""
+    return tl.where(deg > 0, tot / tl.where(deg > 0, deg, 1.0), 0.0)
+
+
 # Sizes are not specialized on (divisibility by 16, == 1): one compiled variant per dtype and flags, not
 # one per image shape; the kernels do not rely on aligned rows anyway (neighbour loads are unaligned).
 @triton.jit(do_not_specialize=["H", "W", "K", "NBLK"])
@@ -62,19 +86,7 @@ def trilinear_fwd_kernel(X, U, V, TAB, PART, H, W, K, NBLK,
     (Σ_i (x_i/d_i) E_i, Σ_i u_i, Σ_i v_i) with E_i = ½ Σ_{j∈N(i)} ω_ij (u_i−u_j)(v_i−v_j).
     (Σ_i m_i E_i = Σ_edges ω du dv (m_i + m_j)/2: each edge gives its m_i half to i, m_j half to j.)"""
     ACC = TAB.dtype.element_ty
-    p = tl.program_id(0).to(tl.int64)
-    blk = tl.program_id(1)
-    HW = H * W
-    idx = blk * BLOCK + tl.arange(0, BLOCK)
-    inb = idx < HW
-    y = idx // W
-    x = idx - y * W
-    base = p * HW
-    ui = tl.load(U + base + idx, mask=inb, other=0.0).to(ACC)
-    if SYM:
-        vi = ui
-    else:
-        vi = tl.load(V + base + idx, mask=inb, other=0.0).to(ACC)
+    p, base, idx, inb, y, x, ui, vi = _pixel_block(U, V, H, W, SYM, BLOCK, ACC)
     e = tl.zeros([BLOCK], dtype=ACC)
     deg = tl.zeros([BLOCK], dtype=ACC)
     tot = tl.zeros([BLOCK], dtype=ACC)
@@ -95,10 +107,10 @@ def trilinear_fwd_kernel(X, U, V, TAB, PART, H, W, K, NBLK,
             deg += wk
     xi = tl.load(X + base + idx, mask=inb, other=0.0).to(ACC)
     if VOLUME:
-        m = xi * tl.where(deg > 0, tot / tl.where(deg > 0, deg, 1.0), 0.0)
+        m = xi * _inv_degree(tot, deg)
     else:
         m = xi
-    out = PART + (p * NBLK + blk) * 3
+    out = PART + (p * NBLK + tl.program_id(1)) * 3
     tl.store(out, 0.5 * tl.sum(m * e, axis=0))
     if ALPHA:
         tl.store(out + 1, tl.sum(ui, axis=0))
@@ -116,20 +128,8 @@ def trilinear_bwd_kernel(G, X, U, V, TAB, AU, AV, GX, GU, GV, C, H, W, K, R,
     with m = x/d and AU[p] = α g Σv, AV[p] = α g Σu precomputed per plane (the α 11ᵀ term). With SYM
     (u is v) GU receives GU + GV and GV is not written."""
     ACC = TAB.dtype.element_ty
-    p = tl.program_id(0).to(tl.int64)
-    blk = tl.program_id(1)
-    HW = H * W
-    idx = blk * BLOCK + tl.arange(0, BLOCK)
-    inb = idx < HW
-    y = idx // W
-    x = idx - y * W
-    base = p * HW
+    p, base, idx, inb, y, x, ui, vi = _pixel_block(U, V, H, W, SYM, BLOCK, ACC)
     g = tl.load(G + p // C).to(ACC)
-    ui = tl.load(U + base + idx, mask=inb, other=0.0).to(ACC)
-    if SYM:
-        vi = ui
-    else:
-        vi = tl.load(V + base + idx, mask=inb, other=0.0).to(ACC)
     S = 2 * R + 2
     P = TAB + 3 * K
     full = tl.load(P + (2 * R + 1) * S + 2 * R + 1)  # degree of an interior pixel
@@ -168,7 +168,7 @@ def trilinear_bwd_kernel(G, X, U, V, TAB, AU, AV, GX, GU, GV, C, H, W, K, R,
             qdv += wdv * q
     xi = tl.load(X + base + idx, mask=inb, other=0.0).to(ACC)
     if VOLUME:
-        inv = tl.where(deg > 0, tot / tl.where(deg > 0, deg, 1.0), 0.0)
+        inv = _inv_degree(tot, deg)
         scale = tot
     else:
         inv = tl.full([BLOCK], 1.0, dtype=ACC)
